@@ -1,0 +1,299 @@
+//! Erasure (Art. 17): the person's key destroyed and rows deleted, their requests emptied,
+//! mail addressed to them removed from the file outbox, recipients told, a pseudonymous
+//! marker in the ledger, and a certificate of erasure kept — what was erased and when, never
+//! who. Data that a legal obligation requires keeping (Art. 17(3)(b)) is kept until its
+//! retention ends, processing restricted meanwhile, and the answer says so.
+use crate::requests::system_event;
+use crate::{App, AppError, AppResult, Principal};
+use chrono::{DateTime, Duration, Utc};
+use registre_domain::Email;
+use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, ConsentState};
+use registre_domain::purpose::LegalBasis;
+use registre_domain::role::Permission;
+use registre_store::{ChangeSet, Erasure, ErasureCertificate};
+use serde::Serialize;
+use std::path::Path;
+use uuid::Uuid;
+
+/// Data kept despite the erasure, and why.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Kept {
+    /// What is kept: `submission`.
+    pub kind: String,
+    pub touchpoint: String,
+    pub purpose: String,
+    pub legal_basis: LegalBasis,
+    /// When the retention period ends; the data is erased then.
+    pub until: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// What an erasure did.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ErasureOutcome {
+    /// The ledger event: `erase` when everything went, `restrict` when some data is kept.
+    pub event: Option<ConsentEvent>,
+    /// Everything erased (`false` when some data is kept for a legal obligation).
+    pub complete: bool,
+    pub kept: Vec<Kept>,
+    pub certificate_id: Uuid,
+    /// The certificate of erasure, as kept.
+    pub certificate: serde_json::Value,
+}
+
+impl App {
+    /// Erases the person known by `email`; `request_id` when a request asked for it.
+    pub async fn erase_person(
+        &self,
+        by: &Principal,
+        email: &Email,
+        request_id: Option<Uuid>,
+    ) -> AppResult<ErasureOutcome> {
+        by.require(Permission::OperateSubjects)?;
+        let now = self.now();
+        let blind_index = self.blind_index(email);
+        let subject = self.find_subject(email).await?;
+        let mut erased = serde_json::Map::new();
+        let mut kept = Vec::new();
+        let mut event = None;
+        let mut recipients: Vec<String> = Vec::new();
+        if let Some(subject) = &subject {
+            let submissions = self.store().submissions_of(subject.id).await?;
+            let states = self.store().consent_states_of(subject.id).await?;
+            let purposes = self.purposes().await?;
+            let touchpoints = self.touchpoints().await?;
+            for purpose in &purposes {
+                let concerned = states.iter().any(|s| s.purpose == purpose.key.as_str())
+                    || submissions.iter().any(|s| {
+                        touchpoints.iter().any(|t| {
+                            t.key.as_str() == s.touchpoint
+                                && t.purposes.iter().any(|p| p == purpose.key.as_str())
+                        })
+                    });
+                if concerned {
+                    for recipient in &purpose.recipients {
+                        if !recipients.contains(recipient) {
+                            recipients.push(recipient.clone());
+                        }
+                    }
+                }
+            }
+            let mut doomed = Vec::new();
+            for submission in &submissions {
+                let obligation = touchpoints
+                    .iter()
+                    .find(|t| t.key.as_str() == submission.touchpoint)
+                    .into_iter()
+                    .flat_map(|t| t.purposes.iter())
+                    .filter_map(|key| purposes.iter().find(|p| p.key.as_str() == key))
+                    .filter(|p| p.legal_basis == LegalBasis::LegalObligation)
+                    .map(|p| (p, submission.received_at + Duration::days(p.retention_days)))
+                    .filter(|(_, until)| *until > now)
+                    .max_by_key(|(_, until)| *until);
+                match obligation {
+                    Some((purpose, until)) => kept.push(Kept {
+                        kind: "submission".into(),
+                        touchpoint: submission.touchpoint.clone(),
+                        purpose: purpose.key.to_string(),
+                        legal_basis: purpose.legal_basis,
+                        until,
+                        reason: format!(
+                            "kept for a legal obligation (Art. 17(3)(b)) until its retention period of {} days ends; processing is restricted meanwhile",
+                            purpose.retention_days
+                        ),
+                    }),
+                    None => doomed.push(submission.id),
+                }
+            }
+            let payload = |event_id: Uuid, complete: bool| {
+                serde_json::json!({
+                    "id": event_id, "type": "subject.erased", "occurred_at": now,
+                    "data": {"email": email.as_str(), "event_id": event_id, "complete": complete}
+                })
+            };
+            if kept.is_empty() {
+                let marker = system_event(
+                    subject.id,
+                    None,
+                    ConsentAction::Erase,
+                    ConsentSource::System,
+                );
+                let change = ChangeSet {
+                    outbox: vec![self.webhook_message(
+                        "subject.erased",
+                        None,
+                        &payload(marker.event_id, true),
+                    )?],
+                    events: vec![marker],
+                    erasures: vec![Erasure {
+                        subject_id: subject.id,
+                        blind_index: subject.blind_index.clone(),
+                        at: now,
+                    }],
+                    audit: Some(self.audit_record(
+                        by,
+                        "subject.erased",
+                        format!("subject:{}", subject.id),
+                        serde_json::json!({"request_id": request_id}),
+                    )),
+                    at: now,
+                    ..Default::default()
+                };
+                event = self.commit_one(change).await?.pop();
+                erased.insert("data_key".into(), true.into());
+                erased.insert("email".into(), true.into());
+                erased.insert("submissions".into(), submissions.len().into());
+                erased.insert("consent_states".into(), states.len().into());
+            } else {
+                let audit = self.audit_record(by, "subject.partially_erased", format!("subject:{}", subject.id), serde_json::json!({"deleted_submissions": doomed.len(), "kept_submissions": kept.len()}));
+                let deleted = self
+                    .store()
+                    .delete_submissions(subject.id, &doomed, &audit)
+                    .await?;
+                let mut events = Vec::new();
+                for state in &states {
+                    if matches!(state.state, ConsentState::Granted | ConsentState::Pending) {
+                        events.push(system_event(
+                            subject.id,
+                            Some(state.purpose.clone()),
+                            ConsentAction::Withdraw,
+                            ConsentSource::System,
+                        ));
+                    }
+                }
+                let restrict = system_event(
+                    subject.id,
+                    None,
+                    ConsentAction::Restrict,
+                    ConsentSource::System,
+                );
+                let restrict_id = restrict.event_id;
+                events.push(restrict);
+                let change = ChangeSet {
+                    outbox: vec![self.webhook_message("subject.erased", Some(subject.id), &payload(restrict_id, false))?],
+                    events,
+                    audit: Some(self.audit_record(by, "subject.restricted", format!("subject:{}", subject.id), serde_json::json!({"reason": "erasure with data kept for a legal obligation"}))),
+                    at: now,
+                    ..Default::default()
+                };
+                event = self
+                    .commit_one(change)
+                    .await?
+                    .into_iter()
+                    .find(|e| e.event_id == restrict_id);
+                erased.insert("data_key".into(), false.into());
+                erased.insert("email".into(), false.into());
+                erased.insert("submissions".into(), deleted.into());
+                erased.insert(
+                    "consents_withdrawn".into(),
+                    states
+                        .iter()
+                        .filter(|s| {
+                            matches!(s.state, ConsentState::Granted | ConsentState::Pending)
+                        })
+                        .count()
+                        .into(),
+                );
+            }
+        }
+        let audit = self.audit_record(
+            by,
+            "requests.forgotten",
+            "requests",
+            serde_json::json!({"request_id": request_id}),
+        );
+        let requests = self
+            .store()
+            .forget_requests_of(&blind_index, subject.as_ref().map(|s| s.id), &audit)
+            .await?;
+        if subject.is_none() && requests == 0 {
+            return Err(AppError::not_found("subject"));
+        }
+        erased.insert("requests".into(), requests.into());
+        let mails = remove_mail_to(&self.config().mail.outbox_dir, email.as_str()).await;
+        erased.insert("outbox_mails".into(), mails.into());
+        let complete = kept.is_empty();
+        let certificate_id = Uuid::now_v7();
+        let body = serde_json::json!({
+            "id": certificate_id,
+            "erased_at": now,
+            "complete": complete,
+            "request_id": request_id,
+            "ledger_event_id": event.as_ref().map(|e| e.event_id),
+            "erased": erased,
+            "kept": kept,
+            "suppressed": complete && subject.is_some(),
+            "recipients_told": recipients,
+            "statement": {
+                "fr": "Les données personnelles de la personne concernée ont été effacées : sa clé de chiffrement a été détruite, ses enregistrements supprimés, ses demandes vidées de leur contenu et les destinataires informés. Le registre des consentements ne garde qu'un marqueur pseudonyme ; seule une empreinte à clé de son adresse est conservée pour qu'elle ne soit pas réimportée.",
+                "en": "The data subject's personal data was erased: their encryption key destroyed, their records deleted, their requests emptied and recipients told. The consent ledger keeps only a pseudonymous marker; only a keyed hash of their address is kept so that it cannot be imported again."
+            }
+        });
+        let certificate = ErasureCertificate {
+            id: certificate_id,
+            erased_at: now,
+            body: body.clone(),
+        };
+        let audit = self.audit_record(
+            by,
+            "erasure_certificate.created",
+            format!("erasure_certificate:{certificate_id}"),
+            serde_json::json!({"complete": complete}),
+        );
+        self.store()
+            .insert_certificate(&certificate, &audit)
+            .await?;
+        Ok(ErasureOutcome {
+            event,
+            complete,
+            kept,
+            certificate_id,
+            certificate: body,
+        })
+    }
+
+    /// A certificate of erasure.
+    pub async fn erasure_certificate(
+        &self,
+        by: &Principal,
+        id: Uuid,
+    ) -> AppResult<serde_json::Value> {
+        by.require(Permission::Read)?;
+        let certificate = self
+            .store()
+            .certificate(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("erasure certificate"))?;
+        Ok(certificate.body)
+    }
+}
+
+/// Deletes every `.eml` in the file outbox that mentions `email`; returns how many.
+async fn remove_mail_to(outbox: &Path, email: &str) -> usize {
+    let outbox = outbox.to_path_buf();
+    let needle = email.to_ascii_lowercase().into_bytes();
+    tokio::task::spawn_blocking(move || {
+        let mut removed = 0;
+        let Ok(entries) = std::fs::read_dir(&outbox) else {
+            return 0;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let lower = bytes.to_ascii_lowercase();
+            if lower.windows(needle.len()).any(|w| w == needle.as_slice())
+                && std::fs::remove_file(&path).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
+    })
+    .await
+    .unwrap_or(0)
+}

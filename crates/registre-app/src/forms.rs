@@ -1,0 +1,655 @@
+//! The public touchpoint forms: the proof a form carries that it was served by us, a
+//! submission with its consents, double opt-in confirmation, one-click withdrawal, and the
+//! expiry of grants nobody confirmed. What a person sees and reads is the web crate's part.
+use crate::subjects::{EMAIL_CONTEXT, SUBMISSION_CONTEXT};
+use crate::tokens::{TokenKind, TokenProblem, VerifiedToken};
+use crate::{App, AppError, AppResult, NoticeView};
+use chrono::Duration;
+use registre_domain::ledger::{ConsentAction, ConsentSource, ConsentState, NewConsentEvent};
+use registre_domain::submission::{FieldProblem, ForgedConsent, check_values, ticked_purposes};
+use registre_domain::{Email, Language};
+use registre_store::{
+    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SUBJECT_INDEX_CONSTRAINT, SpentNonce,
+    StoreError, SubjectRecord, SubmissionRecord,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How long a served form can be sent back.
+pub fn form_token_validity() -> Duration {
+    Duration::hours(12)
+}
+
+/// How long a double opt-in link stays valid; grants still unconfirmed after it expire.
+pub fn confirmation_validity() -> Duration {
+    Duration::days(7)
+}
+
+/// How long the withdrawal link of an email works.
+pub fn unsubscribe_validity() -> Duration {
+    Duration::days(400)
+}
+
+/// How long a confirmation page (and its download link) can be reopened.
+pub fn receipt_validity() -> Duration {
+    Duration::hours(24)
+}
+
+/// Most notice versions kept in memory; each is immutable, so the cache is never stale.
+const NOTICE_CACHE_LIMIT: usize = 1024;
+
+/// A form as the browser sent it: outside input, unchecked.
+pub struct FormPost {
+    pub touchpoint: String,
+    /// The notice version the form says it was served with (bound into its token).
+    pub notice_version: String,
+    pub token: String,
+    /// The random value of the browser's form cookie, which the token is bound to.
+    pub browser_secret: String,
+    pub values: BTreeMap<String, String>,
+    /// Purpose keys of the ticked `consent.<key>` boxes.
+    pub consents: Vec<String>,
+    pub language: Language,
+}
+
+impl std::fmt::Debug for FormPost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormPost")
+            .field("touchpoint", &self.touchpoint)
+            .field("consents", &self.consents)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a submission was not recorded. Nothing is written in any of these cases.
+#[derive(Debug)]
+pub enum FormRefusal {
+    /// Values the person can correct, by field.
+    Invalid(Vec<(String, FieldProblem)>),
+    /// A consent box the form never showed.
+    Forged(ForgedConsent),
+    /// The notice version is unknown or belongs to another touchpoint.
+    StaleForm,
+    /// The form's token is missing, forged, expired, not this browser's, or already used.
+    Token(TokenProblem),
+    Failed(AppError),
+}
+
+impl From<AppError> for FormRefusal {
+    fn from(error: AppError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// What a submission recorded.
+#[derive(Debug)]
+pub struct Submitted {
+    pub touchpoint: String,
+    pub notice_version: String,
+    /// Consents in force now.
+    pub granted: Vec<String>,
+    /// Consents waiting for the person to confirm by email (double opt-in).
+    pub pending: Vec<String>,
+    /// The confirmation email to send when `pending` is not empty.
+    pub confirmation: Option<ConfirmationMail>,
+}
+
+/// The links of a double opt-in email, and whom it goes to.
+pub struct ConfirmationMail {
+    pub to: Email,
+    pub confirm_token: String,
+    pub unsubscribe_token: String,
+    pub purposes: Vec<String>,
+    pub language: Language,
+}
+
+impl std::fmt::Debug for ConfirmationMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmationMail")
+            .field("purposes", &self.purposes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the confirmation page of a submission shows; carried in a signed link, so it holds
+/// no personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormReceipt {
+    #[serde(rename = "t")]
+    pub touchpoint: String,
+    #[serde(rename = "g")]
+    pub granted: Vec<String>,
+    #[serde(rename = "q")]
+    pub pending: Vec<String>,
+    /// Whether the double opt-in email went out.
+    #[serde(rename = "m")]
+    pub confirmation_sent: bool,
+    #[serde(rename = "l")]
+    pub language: Language,
+}
+
+/// A double opt-in or withdrawal link, opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SubjectLink {
+    #[serde(rename = "s")]
+    subject_id: Uuid,
+    #[serde(rename = "p")]
+    purposes: Vec<String>,
+    #[serde(rename = "l")]
+    language: Language,
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    touchpoint: Option<String>,
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    notice_version: Option<String>,
+}
+
+/// What a link lets a person do, for the page that asks them to press the button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkView {
+    pub purposes: Vec<String>,
+    pub language: Language,
+    pub touchpoint: Option<String>,
+}
+
+/// The result of pressing the button of a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkDone {
+    /// Purposes whose state changed.
+    pub changed: Vec<String>,
+    pub view: LinkView,
+}
+
+fn browser_binding(browser_secret: &str) -> String {
+    registre_crypto::sha256_hex(format!("registre-form-cookie:{browser_secret}").as_bytes())
+}
+
+fn nonce_of(kind: TokenKind, verified: &VerifiedToken) -> SpentNonce {
+    SpentNonce {
+        nonce: format!("{}:{}", kind.as_str(), verified.nonce),
+        expires_at: verified.expires_at,
+    }
+}
+
+fn is_conflict(error: &AppError, name: &str) -> bool {
+    matches!(error, AppError::Store(StoreError::Conflict { constraint }) if constraint == name)
+}
+
+impl App {
+    /// The token a form carries: bound to the touchpoint, the notice version served and the
+    /// browser's cookie, so that it cannot be replayed elsewhere or forged by another site.
+    pub fn form_token(
+        &self,
+        touchpoint: &str,
+        notice_version: &str,
+        browser_secret: &str,
+    ) -> String {
+        let payload = serde_json::json!({"t": touchpoint, "v": notice_version, "b": browser_binding(browser_secret)});
+        self.sign_token(TokenKind::FormCsrf, payload, form_token_validity())
+    }
+
+    fn check_form_token(&self, post: &FormPost) -> Result<VerifiedToken, TokenProblem> {
+        let verified = self.verify_token(TokenKind::FormCsrf, &post.token)?;
+        let payload = &verified.payload;
+        let binding = payload["b"].as_str().unwrap_or("");
+        let bound = payload["t"].as_str() == Some(post.touchpoint.as_str())
+            && payload["v"].as_str() == Some(post.notice_version.as_str())
+            && !post.browser_secret.is_empty()
+            && registre_crypto::constant_time_eq(
+                binding.as_bytes(),
+                browser_binding(&post.browser_secret).as_bytes(),
+            );
+        if bound {
+            Ok(verified)
+        } else {
+            Err(TokenProblem::Invalid)
+        }
+    }
+
+    /// The notice version a form was served with, if it is one of this touchpoint's.
+    pub async fn served_notice(
+        &self,
+        touchpoint: &str,
+        version: &str,
+    ) -> AppResult<Option<NoticeView>> {
+        if let Ok(cache) = self.inner.notice_cache.read()
+            && let Some(notice) = cache.get(version)
+        {
+            return Ok(Some(notice.clone()).filter(|n| n.content.touchpoint.key == touchpoint));
+        }
+        let notice = match self.notice(version).await {
+            Ok(notice) => notice,
+            Err(AppError::NotFound(_)) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        if let Ok(mut cache) = self.inner.notice_cache.write() {
+            if cache.len() >= NOTICE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(version.to_string(), notice.clone());
+        }
+        Ok(Some(notice).filter(|n| n.content.touchpoint.key == touchpoint))
+    }
+
+    /// Records a form: the values sealed under the person's key, a consent for each ticked
+    /// box (pending when the touchpoint asks for double opt-in) with the notice version
+    /// served, the webhooks, and the form's token spent — all in one transaction.
+    pub async fn submit_form(&self, post: FormPost) -> Result<Submitted, FormRefusal> {
+        let token = self.check_form_token(&post).map_err(FormRefusal::Token)?;
+        let notice = self
+            .served_notice(&post.touchpoint, &post.notice_version)
+            .await?
+            .ok_or(FormRefusal::StaleForm)?;
+        let purposes = ticked_purposes(&notice.content.purposes, &post.consents)
+            .map_err(FormRefusal::Forged)?;
+        let checked = check_values(&notice.content.touchpoint.fields, &post.values)
+            .map_err(FormRefusal::Invalid)?;
+        let double_opt_in = notice.content.touchpoint.double_opt_in && !purposes.is_empty();
+        let fields_json = serde_json::to_string(&checked.values)
+            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+        let spent = nonce_of(TokenKind::FormCsrf, &token);
+        let mut retried = false;
+        loop {
+            let now = self.now();
+            // A person seen for the first time is created with the submission; if someone
+            // created them meanwhile, the commit fails on the blind index and we go again
+            // with the stored subject and its key.
+            let (subject, key, new_subject) =
+                match (retried, self.find_subject(&checked.email).await?) {
+                    (false, Some(existing)) => {
+                        let key = self.subject_key(&existing)?;
+                        (existing, key, None)
+                    }
+                    (false, None) => {
+                        let (key, wrapped) =
+                            self.keyring().new_subject_key().map_err(AppError::from)?;
+                        let record = SubjectRecord {
+                            id: Uuid::now_v7(),
+                            blind_index: self.blind_index(&checked.email),
+                            wrapped_key: wrapped.0,
+                            email_sealed: key
+                                .seal_str(EMAIL_CONTEXT, checked.email.as_str())
+                                .map_err(AppError::from)?,
+                            external_id_index: None,
+                            external_id_sealed: None,
+                            restricted: false,
+                            objected_to_marketing: false,
+                            created_at: now,
+                        };
+                        (record.clone(), key, Some(record))
+                    }
+                    (true, _) => {
+                        let (existing, key) = self.subject_with_key(&checked.email).await?;
+                        (existing, key, None)
+                    }
+                };
+            let action = if double_opt_in {
+                ConsentAction::GrantPending
+            } else {
+                ConsentAction::Grant
+            };
+            let mut events = Vec::with_capacity(purposes.len());
+            let mut outbox = Vec::new();
+            for purpose in &purposes {
+                let event = NewConsentEvent {
+                    event_id: Uuid::now_v7(),
+                    subject_id: subject.id,
+                    purpose: Some(purpose.clone()),
+                    action,
+                    source: ConsentSource::Form,
+                    touchpoint: Some(post.touchpoint.clone()),
+                    notice_version: Some(post.notice_version.clone()),
+                    provenance: None,
+                    occurred_at: None,
+                };
+                if action == ConsentAction::Grant {
+                    outbox.push(self.consent_webhook(
+                        "consent.granted",
+                        &event,
+                        &checked.email,
+                        now,
+                    )?);
+                }
+                events.push(event);
+            }
+            let change = ChangeSet {
+                spent_nonces: vec![spent.clone()],
+                new_subjects: new_subject.into_iter().collect(),
+                submissions: vec![SubmissionRecord {
+                    id: Uuid::now_v7(),
+                    subject_id: subject.id,
+                    touchpoint: post.touchpoint.clone(),
+                    notice_version: post.notice_version.clone(),
+                    fields_sealed: key
+                        .seal_str(SUBMISSION_CONTEXT, &fields_json)
+                        .map_err(AppError::from)?,
+                    received_at: now,
+                }],
+                events,
+                outbox,
+                at: now,
+                ..Default::default()
+            };
+            match self.commit_one(change).await {
+                Ok(_) => {}
+                Err(error) if !retried && is_conflict(&error, SUBJECT_INDEX_CONSTRAINT) => {
+                    retried = true;
+                    continue;
+                }
+                Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
+                    return Err(FormRefusal::Token(TokenProblem::AlreadyUsed));
+                }
+                Err(error) => return Err(error.into()),
+            }
+            let confirmation = double_opt_in.then(|| {
+                let link =
+                    |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
+                        subject_id: subject.id,
+                        purposes: purposes.clone(),
+                        language: post.language,
+                        touchpoint,
+                        notice_version,
+                    };
+                ConfirmationMail {
+                    to: checked.email.clone(),
+                    confirm_token: self.sign_link(
+                        TokenKind::ConfirmConsent,
+                        &link(
+                            Some(post.touchpoint.clone()),
+                            Some(post.notice_version.clone()),
+                        ),
+                        confirmation_validity(),
+                    ),
+                    unsubscribe_token: self.sign_link(
+                        TokenKind::Unsubscribe,
+                        &link(None, None),
+                        unsubscribe_validity(),
+                    ),
+                    purposes: purposes.clone(),
+                    language: post.language,
+                }
+            });
+            let (granted, pending) = if double_opt_in {
+                (vec![], purposes)
+            } else {
+                (purposes, vec![])
+            };
+            return Ok(Submitted {
+                touchpoint: post.touchpoint,
+                notice_version: post.notice_version,
+                granted,
+                pending,
+                confirmation,
+            });
+        }
+    }
+
+    fn consent_webhook(
+        &self,
+        topic: &str,
+        event: &NewConsentEvent,
+        email: &Email,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<OutboxRecord> {
+        // The same payload as a consent recorded through the API.
+        let payload = serde_json::json!({
+            "id": event.event_id, "type": topic, "occurred_at": now,
+            "data": {"email": email.as_str(), "purpose": event.purpose, "event_id": event.event_id, "source": event.source.as_str()}
+        });
+        self.webhook_message(topic, Some(event.subject_id), &payload)
+    }
+
+    fn sign_link(&self, kind: TokenKind, link: &SubjectLink, valid_for: Duration) -> String {
+        self.sign_token(
+            kind,
+            serde_json::to_value(link).unwrap_or_default(),
+            valid_for,
+        )
+    }
+
+    fn open_link(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<(SubjectLink, VerifiedToken), TokenProblem> {
+        let verified = self.verify_token(kind, token)?;
+        let link: SubjectLink =
+            serde_json::from_value(verified.payload.clone()).map_err(|_| TokenProblem::Invalid)?;
+        Ok((link, verified))
+    }
+
+    /// The signed link to a submission's confirmation page.
+    pub fn sign_receipt(&self, receipt: &FormReceipt) -> String {
+        self.sign_token(
+            TokenKind::FormReceipt,
+            serde_json::to_value(receipt).unwrap_or_default(),
+            receipt_validity(),
+        )
+    }
+
+    pub fn open_receipt(&self, token: &str) -> Result<FormReceipt, TokenProblem> {
+        let verified = self.verify_token(TokenKind::FormReceipt, token)?;
+        serde_json::from_value(verified.payload).map_err(|_| TokenProblem::Invalid)
+    }
+
+    /// A link to download `document` (a key the web crate knows), valid for a day.
+    pub fn sign_download(&self, document: &str, language: Language) -> String {
+        self.sign_token(
+            TokenKind::Download,
+            serde_json::json!({"d": document, "l": language}),
+            receipt_validity(),
+        )
+    }
+
+    /// The document and language a download link is for.
+    pub fn open_download(&self, token: &str) -> Result<(String, Language), TokenProblem> {
+        let verified = self.verify_token(TokenKind::Download, token)?;
+        let document = verified.payload["d"]
+            .as_str()
+            .ok_or(TokenProblem::Invalid)?
+            .to_string();
+        let language = serde_json::from_value(verified.payload["l"].clone())
+            .map_err(|_| TokenProblem::Invalid)?;
+        Ok((document, language))
+    }
+
+    /// What a double opt-in link would confirm, without confirming it (mail scanners open
+    /// links; only the button confirms).
+    pub fn confirmation_link(&self, token: &str) -> Result<LinkView, TokenProblem> {
+        let (link, _) = self.open_link(TokenKind::ConfirmConsent, token)?;
+        Ok(LinkView {
+            purposes: link.purposes,
+            language: link.language,
+            touchpoint: link.touchpoint,
+        })
+    }
+
+    /// Confirms the pending consents of a double opt-in link, once: each becomes a grant
+    /// (source `email_link`) with the notice version of the form, and fires its webhook.
+    pub async fn confirm_consents(&self, token: &str) -> AppResult<Result<LinkDone, TokenProblem>> {
+        let (link, verified) = match self.open_link(TokenKind::ConfirmConsent, token) {
+            Ok(opened) => opened,
+            Err(problem) => return Ok(Err(problem)),
+        };
+        let view = LinkView {
+            purposes: link.purposes.clone(),
+            language: link.language,
+            touchpoint: link.touchpoint.clone(),
+        };
+        let Some(subject) = self.store().subject(link.subject_id).await? else {
+            // Erased since: there is nobody to confirm for.
+            return Ok(Err(TokenProblem::Invalid));
+        };
+        let key = self.subject_key(&subject)?;
+        let email = Email::parse(&self.subject_email(&subject, &key)?)?;
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut outbox = Vec::new();
+        for purpose_key in &link.purposes {
+            let Ok(purpose) = self.purpose(purpose_key).await else {
+                continue;
+            };
+            let state = self
+                .store()
+                .consent_state(subject.id, purpose_key)
+                .await?
+                .map(|s| s.state);
+            let objected = state == Some(ConsentState::Objected)
+                || (purpose.marketing && subject.objected_to_marketing);
+            if state == Some(ConsentState::Granted) || objected {
+                continue;
+            }
+            let event = NewConsentEvent {
+                event_id: Uuid::now_v7(),
+                subject_id: subject.id,
+                purpose: Some(purpose_key.clone()),
+                action: ConsentAction::Grant,
+                source: ConsentSource::EmailLink,
+                touchpoint: link.touchpoint.clone(),
+                notice_version: link.notice_version.clone(),
+                provenance: None,
+                occurred_at: None,
+            };
+            outbox.push(self.consent_webhook("consent.granted", &event, &email, now)?);
+            events.push(event);
+        }
+        let changed = events.iter().filter_map(|e| e.purpose.clone()).collect();
+        let change = ChangeSet {
+            spent_nonces: vec![nonce_of(TokenKind::ConfirmConsent, &verified)],
+            events,
+            outbox,
+            at: now,
+            ..Default::default()
+        };
+        match self.commit_one(change).await {
+            Ok(_) => Ok(Ok(LinkDone { changed, view })),
+            Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
+                Ok(Err(TokenProblem::AlreadyUsed))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// What a withdrawal link would withdraw, without withdrawing.
+    pub fn unsubscribe_link(&self, token: &str) -> Result<LinkView, TokenProblem> {
+        let (link, _) = self.open_link(TokenKind::Unsubscribe, token)?;
+        Ok(LinkView {
+            purposes: link.purposes,
+            language: link.language,
+            touchpoint: None,
+        })
+    }
+
+    /// One-click withdrawal (RFC 8058): every consent of the link that is granted or
+    /// pending is withdrawn (source `email_link`), with its webhook. Using the link again
+    /// changes nothing and is not an error.
+    pub async fn unsubscribe(&self, token: &str) -> AppResult<Result<LinkDone, TokenProblem>> {
+        let (link, _) = match self.open_link(TokenKind::Unsubscribe, token) {
+            Ok(opened) => opened,
+            Err(problem) => return Ok(Err(problem)),
+        };
+        let view = LinkView {
+            purposes: link.purposes.clone(),
+            language: link.language,
+            touchpoint: None,
+        };
+        let Some(subject) = self.store().subject(link.subject_id).await? else {
+            // Erased: nothing is held any more, so nothing is left to withdraw.
+            return Ok(Ok(LinkDone {
+                changed: vec![],
+                view,
+            }));
+        };
+        let key = self.subject_key(&subject)?;
+        let email = Email::parse(&self.subject_email(&subject, &key)?)?;
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut outbox = Vec::new();
+        for purpose in &link.purposes {
+            let state = self
+                .store()
+                .consent_state(subject.id, purpose)
+                .await?
+                .map(|s| s.state);
+            if !matches!(state, Some(ConsentState::Granted | ConsentState::Pending)) {
+                continue;
+            }
+            let event = NewConsentEvent {
+                event_id: Uuid::now_v7(),
+                subject_id: subject.id,
+                purpose: Some(purpose.clone()),
+                action: ConsentAction::Withdraw,
+                source: ConsentSource::EmailLink,
+                touchpoint: None,
+                notice_version: None,
+                provenance: None,
+                occurred_at: None,
+            };
+            outbox.push(self.consent_webhook("consent.withdrawn", &event, &email, now)?);
+            events.push(event);
+        }
+        let changed: Vec<String> = events.iter().filter_map(|e| e.purpose.clone()).collect();
+        if !events.is_empty() {
+            self.commit_one(ChangeSet {
+                events,
+                outbox,
+                at: now,
+                ..Default::default()
+            })
+            .await?;
+        }
+        Ok(Ok(LinkDone { changed, view }))
+    }
+
+    /// Appends an `expire` event for every double opt-in grant still unconfirmed after
+    /// [`confirmation_validity`]; returns how many expired. Run periodically.
+    pub async fn expire_unconfirmed_grants(&self) -> AppResult<usize> {
+        const PAGE: i64 = 500;
+        let mut expired = 0;
+        // Bounded, so that a store that kept answering the same rows could not spin forever.
+        for _ in 0..1000 {
+            let now = self.now();
+            let pending = self
+                .store()
+                .pending_consents(now - confirmation_validity(), PAGE)
+                .await?;
+            let count = pending.len();
+            if count == 0 {
+                break;
+            }
+            let events = pending
+                .into_iter()
+                .map(|state| NewConsentEvent {
+                    event_id: Uuid::now_v7(),
+                    subject_id: state.subject_id,
+                    purpose: Some(state.purpose),
+                    action: ConsentAction::Expire,
+                    source: ConsentSource::System,
+                    touchpoint: None,
+                    notice_version: None,
+                    provenance: None,
+                    occurred_at: None,
+                })
+                .collect();
+            self.commit_one(ChangeSet {
+                events,
+                at: now,
+                ..Default::default()
+            })
+            .await?;
+            expired += count;
+            if count < PAGE as usize {
+                break;
+            }
+        }
+        if expired > 0 {
+            tracing::info!(expired, "unconfirmed double opt-in grants expired");
+        }
+        Ok(expired)
+    }
+}
+
+/// A fresh random value for a browser's form cookie.
+pub fn new_browser_secret() -> String {
+    registre_crypto::random_token(32)
+}

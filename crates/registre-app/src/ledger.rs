@@ -1,0 +1,335 @@
+//! Proofs of the consent ledger: signed checkpoints of its head, the verification of the
+//! chain against them, and the export an outside auditor checks offline.
+use crate::{App, AppError, AppResult, Principal};
+use registre_crypto::VerifyingKey;
+use registre_domain::ledger::GENESIS_HASH;
+use registre_domain::proof::{
+    Checkpoint, EXPORT_FORMAT, EXPORT_VERSION, ExportHeader, ExportLine, HASH_ENCODING,
+    LedgerReport, LedgerVerifier, keys_from_jwks,
+};
+use registre_domain::role::Permission;
+use registre_store::Store;
+use std::io::{BufRead, Write};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Events read per page while walking the ledger.
+const PAGE: i64 = 10_000;
+
+/// The public keys as a JWK set: what `/.well-known/registre/ledger-key` publishes.
+pub fn jwks(keys: &[VerifyingKey]) -> serde_json::Value {
+    serde_json::json!({"keys": keys.iter().map(VerifyingKey::to_jwk).collect::<Vec<_>>()})
+}
+
+/// Walks the whole ledger held by `store`: every hash, every link, every checkpoint (with
+/// `trusted` keys), and the head recorded with the last append. Only reads, so it may run
+/// while servers write.
+pub async fn verify_store(store: &dyn Store, trusted: &[VerifyingKey]) -> AppResult<LedgerReport> {
+    // Checkpoints first, then the head: heads only grow, so a checkpoint beyond the head
+    // read afterwards means events were cut off.
+    let checkpoints = store.checkpoints_up_to(i64::MAX).await?;
+    let (head_seq, head_hash) = store.ledger_head().await?;
+    let mut verifier = LedgerVerifier::new(trusted, checkpoints);
+    // Hashing a page (on a blocking thread) overlaps reading the next one.
+    let mut page = if head_seq > 0 {
+        store.events(0, PAGE).await?
+    } else {
+        Vec::new()
+    };
+    while let Some(last) = page.last().map(|e| e.seq) {
+        let hashing = tokio::task::spawn_blocking(move || {
+            let hashes: Vec<String> = page.iter().map(|e| e.compute_hash()).collect();
+            (page, hashes)
+        });
+        let next = async {
+            if last < head_seq {
+                store.events(last, PAGE).await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (hashed, next) = tokio::join!(hashing, next);
+        let (events, hashes) = hashed.map_err(|e| {
+            AppError::Store(registre_store::StoreError::Other(format!(
+                "hashing stopped: {e}"
+            )))
+        })?;
+        for (event, hash) in events.iter().zip(&hashes) {
+            if event.seq > head_seq {
+                break;
+            }
+            verifier.feed_hashed(event, hash);
+        }
+        page = next?;
+        if last >= head_seq {
+            break;
+        }
+    }
+    Ok(verifier.finish(Some((head_seq, &head_hash))))
+}
+
+/// How much an export holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub length: i64,
+    pub head: String,
+    pub checkpoints: usize,
+}
+
+/// Writes the ledger of `store` as JSON Lines (see [`ExportLine`]): a header with the public
+/// keys, every checkpoint, then every event up to the head read at the start.
+pub async fn export_store(
+    store: &dyn Store,
+    keys: &[VerifyingKey],
+    exported_at: chrono::DateTime<chrono::Utc>,
+    out: &mut (dyn Write + Send),
+) -> AppResult<ExportSummary> {
+    let checkpoints = store.checkpoints_up_to(i64::MAX).await?;
+    let (length, head) = store.ledger_head().await?;
+    let header = ExportHeader {
+        format: EXPORT_FORMAT.into(),
+        version: EXPORT_VERSION,
+        exported_at,
+        length,
+        head: head.clone(),
+        keys: jwks(keys),
+        hash_encoding: HASH_ENCODING.into(),
+    };
+    write_line(out, &ExportLine::Header(header))?;
+    let count = checkpoints.len();
+    for checkpoint in checkpoints {
+        write_line(out, &ExportLine::Checkpoint(checkpoint))?;
+    }
+    let mut after = 0;
+    'pages: while after < length {
+        let page = store.events(after, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for event in page {
+            if event.seq > length {
+                break 'pages;
+            }
+            after = event.seq;
+            write_line(out, &ExportLine::Event(event))?;
+        }
+    }
+    out.flush().map_err(io_error)?;
+    Ok(ExportSummary {
+        length,
+        head,
+        checkpoints: count,
+    })
+}
+
+fn write_line(out: &mut (dyn Write + Send), line: &ExportLine) -> AppResult<()> {
+    let text = serde_json::to_string(line)
+        .map_err(|e| AppError::Store(registre_store::StoreError::Other(e.to_string())))?;
+    out.write_all(text.as_bytes()).map_err(io_error)?;
+    out.write_all(b"\n").map_err(io_error)
+}
+
+fn io_error(error: std::io::Error) -> AppError {
+    AppError::Store(registre_store::StoreError::Other(format!(
+        "cannot write the export: {error}"
+    )))
+}
+
+/// The result of checking an export offline.
+#[derive(Clone, Debug)]
+pub struct ExportVerification {
+    pub report: LedgerReport,
+    /// The `kid`s of the keys trusted for the check.
+    pub key_ids: Vec<String>,
+    /// Whether the keys came from the file itself rather than from the caller.
+    pub keys_from_file: bool,
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Checks an export line by line, with `trusted` keys (the published key) or, when none are
+/// given, with the keys the file carries. A line that does not parse is an error naming it.
+pub fn verify_export(
+    input: impl BufRead,
+    trusted: Option<Vec<VerifyingKey>>,
+) -> Result<ExportVerification, String> {
+    let mut lines = input.lines().enumerate();
+    let header = match lines.next() {
+        Some((_, Ok(text))) => match serde_json::from_str::<ExportLine>(&text) {
+            Ok(ExportLine::Header(header)) if header.format == EXPORT_FORMAT => header,
+            _ => return Err("line 1: not the header of a Registre ledger export".into()),
+        },
+        Some((_, Err(e))) => return Err(format!("line 1: {e}")),
+        None => return Err("the file is empty".into()),
+    };
+    if header.version > EXPORT_VERSION {
+        return Err(format!(
+            "export version {} is newer than this binary understands",
+            header.version
+        ));
+    }
+    let keys_from_file = trusted.is_none();
+    let keys = match trusted {
+        Some(keys) => keys,
+        None => keys_from_jwks(&header.keys).map_err(|e| format!("line 1: keys: {e}"))?,
+    };
+    let key_ids = keys.iter().map(VerifyingKey::kid).collect();
+    let mut checkpoints = Vec::new();
+    let mut verifier: Option<LedgerVerifier> = None;
+    for (index, line) in lines {
+        let number = index + 1;
+        let text = line.map_err(|e| format!("line {number}: {e}"))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ExportLine>(&text)
+            .map_err(|e| format!("line {number}: {e}"))?
+        {
+            ExportLine::Header(_) => return Err(format!("line {number}: a second header")),
+            ExportLine::Checkpoint(checkpoint) if verifier.is_none() => {
+                checkpoints.push(checkpoint)
+            }
+            ExportLine::Checkpoint(_) => {
+                return Err(format!("line {number}: checkpoints come before events"));
+            }
+            ExportLine::Event(event) => {
+                verifier
+                    .get_or_insert_with(|| {
+                        LedgerVerifier::new(&keys, std::mem::take(&mut checkpoints))
+                    })
+                    .feed(&event);
+            }
+        }
+    }
+    let verifier = verifier.unwrap_or_else(|| LedgerVerifier::new(&keys, checkpoints));
+    let report = verifier.finish(Some((header.length, &header.head)));
+    Ok(ExportVerification {
+        report,
+        key_ids,
+        keys_from_file,
+        exported_at: header.exported_at,
+    })
+}
+
+impl App {
+    /// The keys whose checkpoints and receipts this server trusts: its own, then the
+    /// retired ones (rotated away, still valid for what they signed).
+    pub fn ledger_keys(&self) -> Vec<VerifyingKey> {
+        let current = self.signing_key().verifying_key();
+        let mut keys = vec![current.clone()];
+        keys.extend(
+            self.retired_ledger_keys()
+                .into_iter()
+                .filter(|k| *k != current),
+        );
+        keys
+    }
+
+    /// The published JWK set.
+    pub fn ledger_jwks(&self) -> serde_json::Value {
+        jwks(&self.ledger_keys())
+    }
+
+    /// Walks the whole ledger chain and its checkpoints.
+    pub async fn verify_ledger(&self) -> AppResult<LedgerReport> {
+        verify_store(self.store(), &self.ledger_keys()).await
+    }
+
+    /// Signs the current head, after checking every event since the last checkpoint this
+    /// key signed (from the start when there is none): a head is never signed blind.
+    /// `by` is the person who asked, or `None` for the periodic signer.
+    pub async fn sign_checkpoint(&self, by: Option<&Principal>) -> AppResult<Checkpoint> {
+        if let Some(by) = by {
+            by.require(Permission::ManageRegisters)?;
+        }
+        let trusted = self.ledger_keys();
+        let (head_seq, head_hash) = self.store().ledger_head().await?;
+        let (mut seq, mut hash) = match self.store().latest_checkpoint().await? {
+            Some(last) if last.verify(&trusted).is_ok() && last.seq <= head_seq => {
+                (last.seq, last.head)
+            }
+            Some(last) if last.verify(&trusted).is_ok() => {
+                return Err(AppError::Conflict(format!(
+                    "the ledger ends at seq {head_seq} but a checkpoint was signed at seq {}: no checkpoint is signed",
+                    last.seq
+                )));
+            }
+            _ => (0, GENESIS_HASH.to_string()),
+        };
+        while seq < head_seq {
+            let page = self.store().events(seq, PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            for event in page.iter().take_while(|e| e.seq <= head_seq) {
+                if event.seq != seq + 1
+                    || event.prev_hash != hash
+                    || event.hash != event.compute_hash()
+                {
+                    return Err(AppError::Conflict(format!(
+                        "the ledger does not verify at seq {}: no checkpoint is signed",
+                        seq + 1
+                    )));
+                }
+                seq = event.seq;
+                hash = event.hash.clone();
+            }
+        }
+        if seq != head_seq || hash != head_hash {
+            return Err(AppError::Conflict(format!(
+                "the ledger ends at seq {seq} but its recorded head is seq {head_seq}: no checkpoint is signed"
+            )));
+        }
+        let checkpoint = Checkpoint::sign(&self.signing_key(), seq, &hash, self.now())?;
+        let audit = by.map(|by| {
+            self.audit_record(
+                by,
+                "ledger.checkpoint_signed",
+                format!("ledger_checkpoint:{}", checkpoint.id),
+                serde_json::json!({"seq": seq}),
+            )
+        });
+        self.store()
+            .insert_checkpoint(&checkpoint, audit.as_ref())
+            .await?;
+        Ok(checkpoint)
+    }
+
+    /// Checkpoints, newest first.
+    pub async fn checkpoints(
+        &self,
+        by: &Principal,
+        before: Option<Uuid>,
+        limit: i64,
+    ) -> AppResult<Vec<Checkpoint>> {
+        by.require(Permission::Read)?;
+        Ok(self.store().recent_checkpoints(before, limit).await?)
+    }
+
+    /// Signs the head every `interval` when it moved since the last checkpoint. Runs until
+    /// the process ends: spawn it from `serve`.
+    pub async fn checkpoint_loop(self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match self.checkpoint_if_moved().await {
+                Ok(Some(checkpoint)) => {
+                    tracing::info!(seq = checkpoint.seq, "signed a ledger checkpoint")
+                }
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, "cannot sign a ledger checkpoint"),
+            }
+        }
+    }
+
+    /// Signs a checkpoint unless the latest one already covers the head.
+    pub async fn checkpoint_if_moved(&self) -> AppResult<Option<Checkpoint>> {
+        let (head_seq, _) = self.store().ledger_head().await?;
+        if let Some(last) = self.store().latest_checkpoint().await?
+            && last.seq == head_seq
+        {
+            return Ok(None);
+        }
+        self.sign_checkpoint(None).await.map(Some)
+    }
+}

@@ -1,0 +1,235 @@
+//! Registre's use cases: what each role may do, and how a request becomes domain values,
+//! store writes and audit entries. It knows neither HTTP nor SQL.
+
+mod access;
+mod breaches;
+mod catalogue;
+mod consents;
+pub mod console;
+pub mod demo;
+mod erasure;
+mod error;
+mod export;
+mod export_html;
+pub mod forms;
+mod imports;
+pub mod keys;
+pub mod ledger;
+pub mod mail;
+pub mod portal;
+pub mod processors;
+mod rate_limit;
+mod receipts;
+mod request_mail;
+pub mod requests;
+pub mod restore;
+mod retention;
+mod ropa;
+pub mod subjects;
+pub mod tokens;
+pub mod webhooks;
+
+pub use access::{CreatedApiKey, Principal};
+pub use breaches::BreachView;
+pub use catalogue::{DataCategory, NoticeView, TouchpointView};
+pub use consents::{ConsentRequest, SubjectConsents, SubjectRef};
+pub use console::{ConsoleSession, Dashboard, SignIn};
+pub use erasure::{ErasureOutcome, Kept};
+pub use error::AppError;
+pub use export::Download;
+pub use imports::{BulkItemResult, ImportReport, RejectedRow, parse_csv};
+pub use processors::{
+    AssessmentOutcome, ChainNode, DraftView, EvidenceView, ProcessorView, QuestionnaireLink,
+};
+pub use receipts::ConsentReceipt;
+pub use requests::{FulfilInput, NewRequest, RequestView};
+pub use retention::RETENTION_INTERVAL;
+
+use registre_crypto::{Keyring, SigningKey};
+use registre_domain::Clock;
+use registre_store::Store;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Settings the use cases need from the outside.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Base URL of public links (forms, portal, mail).
+    pub public_url: String,
+    pub mail: mail::MailConfig,
+}
+
+impl AppConfig {
+    /// Links to `public_url`, mail written to `<data_dir>/outbox/` unless SMTP is set.
+    pub fn new(public_url: impl Into<String>, data_dir: &std::path::Path) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_string(),
+            mail: mail::MailConfig {
+                smtp_url: std::env::var("REGISTRE_SMTP_URL")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+                outbox_dir: data_dir.join("outbox"),
+                from: std::env::var("REGISTRE_MAIL_FROM")
+                    .unwrap_or_else(|_| "Registre <no-reply@localhost>".into()),
+            },
+        }
+    }
+}
+
+/// The signing key in use and the retired public keys.
+struct LedgerKeys {
+    signing: Arc<SigningKey>,
+    retired: Vec<registre_crypto::VerifyingKey>,
+}
+
+/// Everything a use case needs: the store, the keys, the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    keyring: Keyring,
+    /// The ledger signing key and the public keys of retired ones; replaced when the key
+    /// files are rotated while the server runs.
+    ledger_keys: RwLock<Arc<LedgerKeys>>,
+    clock: Arc<dyn Clock>,
+    config: AppConfig,
+    /// Notice versions known to be saved, so that rendering a form does not write.
+    saved_notices: Mutex<HashSet<String>>,
+    /// Purposes, read on every consent check; refreshed after a local change and at most
+    /// [`catalogue::CATALOGUE_TTL`] after a change made by another process.
+    purposes_cache: RwLock<
+        Option<(
+            std::time::Instant,
+            Arc<Vec<registre_domain::purpose::Purpose>>,
+        )>,
+    >,
+    /// The organisation and the touchpoints, read on every public page; like the purposes.
+    organisation_cache: RwLock<
+        Option<(
+            std::time::Instant,
+            registre_domain::organisation::Organisation,
+        )>,
+    >,
+    touchpoints_cache: RwLock<
+        Option<(
+            std::time::Instant,
+            Arc<Vec<registre_domain::touchpoint::Touchpoint>>,
+        )>,
+    >,
+    /// Published notice versions (immutable) read back when a form is sent.
+    notice_cache: RwLock<std::collections::HashMap<String, NoticeView>>,
+    /// API key hash → principal, briefly cached: authentication is on every request.
+    api_key_cache:
+        RwLock<std::collections::HashMap<String, (Option<Principal>, std::time::Instant)>>,
+    /// Wakes the webhook worker when a change set carried a message.
+    outbox_signal: tokio::sync::Notify,
+    /// Counters of the privacy portal's sign-in requests, per address and per IP.
+    rate_limits: rate_limit::RateLimiter,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: Keyring,
+        signing_key: SigningKey,
+        clock: Arc<dyn Clock>,
+        config: AppConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                keyring,
+                ledger_keys: RwLock::new(Arc::new(LedgerKeys {
+                    signing: Arc::new(signing_key),
+                    retired: Vec::new(),
+                })),
+                clock,
+                config,
+                saved_notices: Mutex::new(HashSet::new()),
+                api_key_cache: RwLock::new(Default::default()),
+                purposes_cache: RwLock::new(None),
+                outbox_signal: tokio::sync::Notify::new(),
+                notice_cache: RwLock::new(Default::default()),
+                rate_limits: rate_limit::RateLimiter::default(),
+                organisation_cache: RwLock::new(None),
+                touchpoints_cache: RwLock::new(None),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    /// The key that signs checkpoints and receipts now.
+    pub fn signing_key(&self) -> Arc<SigningKey> {
+        self.current_ledger_keys().signing.clone()
+    }
+
+    fn current_ledger_keys(&self) -> Arc<LedgerKeys> {
+        match self.inner.ledger_keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Takes a new signing key and the public keys of the retired ones (still trusted for
+    /// what they signed), as after `registre keys rotate --signing`.
+    pub fn set_ledger_keys(
+        &self,
+        signing: SigningKey,
+        retired: Vec<registre_crypto::VerifyingKey>,
+    ) {
+        let keys = Arc::new(LedgerKeys {
+            signing: Arc::new(signing),
+            retired,
+        });
+        match self.inner.ledger_keys.write() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+    }
+
+    /// The public keys of retired signing keys.
+    pub fn retired_ledger_keys(&self) -> Vec<registre_crypto::VerifyingKey> {
+        self.current_ledger_keys().retired.clone()
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        registre_domain::clock::truncate_to_micros(self.inner.clock.now())
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    /// `Ok` when the store answers.
+    pub async fn health(&self) -> AppResult<()> {
+        Ok(self.store().ping().await?)
+    }
+
+    pub(crate) fn audit_record(
+        &self,
+        actor: &Principal,
+        action: &str,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) -> registre_domain::audit::AuditRecord {
+        registre_domain::audit::AuditRecord {
+            at: self.now(),
+            actor: actor.actor.clone(),
+            action: action.to_string(),
+            target: target.into(),
+            details,
+        }
+    }
+}

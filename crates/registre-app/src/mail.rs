@@ -1,0 +1,81 @@
+//! Outgoing mail: SMTP through lettre when configured, otherwise `.eml` files under
+//! `<data-dir>/outbox/` (PRODUCT.md). Templates are chosen by the caller in the person's
+//! language; this module only delivers.
+use crate::{App, AppError, AppResult};
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    /// `smtp://user:pass@host:587` or `smtps://...`; `None` writes `.eml` files instead.
+    pub smtp_url: Option<String>,
+    pub outbox_dir: PathBuf,
+    pub from: String,
+}
+
+/// One message to one person.
+#[derive(Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// One-click unsubscribe URL (RFC 8058): adds `List-Unsubscribe` and `List-Unsubscribe-Post`.
+    pub unsubscribe_url: Option<String>,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+fn mail_error(error: impl std::fmt::Display) -> AppError {
+    AppError::Store(registre_store::StoreError::Other(format!("mail: {error}")))
+}
+
+impl App {
+    pub async fn send_mail(&self, mail: Mail) -> AppResult<()> {
+        let config = &self.config().mail;
+        let from: Mailbox = config.from.parse().map_err(mail_error)?;
+        let to: Mailbox = mail.to.parse().map_err(mail_error)?;
+        let mut builder = Message::builder().from(from).to(to).subject(mail.subject);
+        if let Some(url) = &mail.unsubscribe_url {
+            builder = builder
+                .raw_header(header::HeaderValue::new(
+                    header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(header::HeaderValue::new(
+                    header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        let message = match mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
+            None => builder
+                .header(header::ContentType::TEXT_PLAIN)
+                .body(mail.text),
+        }
+        .map_err(mail_error)?;
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(mail_error)?
+                    .build();
+                transport.send(message).await.map_err(mail_error)?;
+            }
+            None => {
+                tokio::fs::create_dir_all(&config.outbox_dir)
+                    .await
+                    .map_err(mail_error)?;
+                let transport = AsyncFileTransport::<Tokio1Executor>::new(&config.outbox_dir);
+                transport.send(message).await.map_err(mail_error)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! The PostgreSQL store, for organisations that outgrow one machine: several `registre
+//! serve` processes may share one database. Commits wait for the WAL flush
+//! (`synchronous_commit=on`); the chain heads are row-locked so appends from every server
+//! form one chain.
+
+mod access;
+mod apply;
+mod console;
+mod documents;
+pub mod maintenance;
+mod proofs;
+mod registers;
+mod requests;
+mod subjects;
+mod tokens;
+
+use registre_store::{GroupCommitter, Health, Store, StoreError, StoreResult};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pub(crate) reader: PgPool,
+    pub(crate) writer: PgPool,
+    pub(crate) committer: GroupCommitter,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://...`) and applies pending migrations. Migrations take
+    /// an advisory lock, so servers starting together apply them once.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad database URL: {e}")))?
+            .options([("synchronous_commit", "on")])
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .application_name("registre");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migrations: {e}")))?;
+        let committer = GroupCommitter::start(apply::Applier {
+            writer: pool.clone(),
+        });
+        Ok(Self {
+            reader: pool.clone(),
+            writer: pool,
+            committer,
+        })
+    }
+
+    /// Connects for reading only (every transaction read-only), without migrating: for
+    /// `registre verify` and exports, which may run while servers write.
+    pub async fn connect_read_only(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad database URL: {e}")))?
+            .options([("default_transaction_read_only", "on")])
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .application_name("registre-verify");
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .map_err(|_| StoreError::Other("this database has no Registre schema".into()))?;
+        let latest = MIGRATOR.iter().map(|m| m.version).max();
+        if applied < latest {
+            return Err(StoreError::Other("this database's schema is older than this binary: start `registre serve` once to migrate it".into()));
+        }
+        let committer = GroupCommitter::start(apply::Applier {
+            writer: pool.clone(),
+        });
+        Ok(Self {
+            reader: pool.clone(),
+            writer: pool,
+            committer,
+        })
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[async_trait::async_trait]
+impl Health for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+/// The one place where database errors become store errors.
+pub(crate) fn map_err(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            if db.is_unique_violation() || db.is_foreign_key_violation() {
+                StoreError::Conflict {
+                    constraint: db.constraint().unwrap_or("unknown").to_string(),
+                }
+            } else if matches!(code.as_str(), "40001" | "40P01" | "55P03" | "57P03") {
+                StoreError::Retryable(db.message().to_string())
+            } else {
+                StoreError::Other(db.message().to_string())
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => StoreError::Retryable(error.to_string()),
+        _ => StoreError::Other(error.to_string()),
+    }
+}
+
+pub(crate) fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}

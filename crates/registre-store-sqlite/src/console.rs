@@ -1,0 +1,256 @@
+//! The console's sessions, sign-in lockout, user preferences and dashboard figures.
+use crate::access::user;
+use crate::documents::append_audit;
+use crate::{SqliteStore, corrupt, map_err};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use registre_domain::audit::AuditRecord;
+use registre_store::{
+    ConsentActivityRow, ConsoleSessionRecord, ConsoleStore, SignInFailures, StoreError,
+    StoreResult, TouchpointActivityRow, UserRecord,
+};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn failures(row: &sqlx::sqlite::SqliteRow) -> SignInFailures {
+    SignInFailures {
+        failures: row.get("failures"),
+        last_failure_at: row.get("last_failure_at"),
+        locked_until: row.get("locked_until"),
+    }
+}
+
+fn day(raw: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| corrupt("event day"))
+}
+
+#[async_trait]
+impl ConsoleStore for SqliteStore {
+    async fn insert_console_session(
+        &self,
+        session: &ConsoleSessionRecord,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        // Sessions past their expiry go as new ones come.
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at < $1")
+            .bind(session.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("INSERT INTO console_sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(&session.id_hash)
+            .bind(session.user_id)
+            .bind(session.created_at)
+            .bind(session.expires_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn console_session(
+        &self,
+        id_hash: &str,
+    ) -> StoreResult<Option<(ConsoleSessionRecord, UserRecord)>> {
+        let row = sqlx::query(
+            "SELECT s.id_hash, s.user_id, s.created_at AS session_created_at, s.expires_at, u.* \
+             FROM console_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let session = ConsoleSessionRecord {
+            id_hash: row.get("id_hash"),
+            user_id: row.get("user_id"),
+            created_at: row.get("session_created_at"),
+            expires_at: row.get("expires_at"),
+        };
+        Ok(Some((session, user(&row)?)))
+    }
+
+    async fn delete_console_session(
+        &self,
+        id_hash: &str,
+        audit: Option<&AuditRecord>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if let Some(audit) = audit {
+            append_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn sign_in_failures(&self, account: &str) -> StoreResult<Option<SignInFailures>> {
+        let row = sqlx::query("SELECT * FROM sign_in_failures WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(row.as_ref().map(failures))
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account: &str,
+        at: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        max_failures: i64,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<SignInFailures> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO sign_in_failures (account, failures, last_failure_at, locked_until) VALUES ($1, 1, $2, NULL) \
+             ON CONFLICT (account) DO UPDATE SET \
+             failures = CASE WHEN sign_in_failures.last_failure_at < $3 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+             last_failure_at = $2 \
+             RETURNING *",
+        )
+        .bind(account)
+        .bind(at)
+        .bind(window_start)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let mut state = failures(&row);
+        if state.failures >= max_failures {
+            sqlx::query(
+                "UPDATE sign_in_failures SET failures = 0, locked_until = $2 WHERE account = $1",
+            )
+            .bind(account)
+            .bind(lock_until)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            state.failures = 0;
+            state.locked_until = Some(lock_until);
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(state)
+    }
+
+    async fn clear_sign_in_failures(&self, account: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE account = $1")
+            .bind(account)
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn update_user_preferences(
+        &self,
+        id: Uuid,
+        language: &str,
+        time_zone: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE users SET language = $2, time_zone = $3 WHERE id = $1")
+            .bind(id)
+            .bind(language)
+            .bind(time_zone)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn audit_length(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT seq FROM chain_heads WHERE chain = 'audit'")
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(|r| r.get::<i64, _>("seq")).unwrap_or(0))
+    }
+
+    async fn consent_activity(&self, since: DateTime<Utc>) -> StoreResult<Vec<ConsentActivityRow>> {
+        let rows = sqlx::query(
+            "SELECT substr(recorded_at, 1, 10) AS day, purpose, action, COUNT(*) AS n FROM consent_events \
+             WHERE recorded_at >= $1 AND purpose IS NOT NULL \
+             GROUP BY day, purpose, action ORDER BY day, purpose, action",
+        )
+        .bind(since)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConsentActivityRow {
+                    day: day(row.get("day"))?,
+                    purpose: row.get("purpose"),
+                    action: row.get("action"),
+                    count: row.get("n"),
+                })
+            })
+            .collect()
+    }
+
+    async fn touchpoint_activity(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<TouchpointActivityRow>> {
+        let mut by_touchpoint: BTreeMap<String, TouchpointActivityRow> = BTreeMap::new();
+        let rows = sqlx::query(
+            "SELECT touchpoint, COUNT(*) AS n FROM submissions WHERE received_at >= $1 GROUP BY touchpoint",
+        )
+        .bind(since)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        for row in &rows {
+            let touchpoint: String = row.get("touchpoint");
+            by_touchpoint
+                .entry(touchpoint.clone())
+                .or_insert_with(|| TouchpointActivityRow {
+                    touchpoint,
+                    ..Default::default()
+                })
+                .submissions = row.get("n");
+        }
+        let rows = sqlx::query(
+            "SELECT touchpoint, purpose, COUNT(*) AS n FROM consent_events \
+             WHERE recorded_at >= $1 AND touchpoint IS NOT NULL AND purpose IS NOT NULL AND action = 'grant' \
+             GROUP BY touchpoint, purpose ORDER BY touchpoint, purpose",
+        )
+        .bind(since)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        for row in &rows {
+            let touchpoint: String = row.get("touchpoint");
+            by_touchpoint
+                .entry(touchpoint.clone())
+                .or_insert_with(|| TouchpointActivityRow {
+                    touchpoint,
+                    ..Default::default()
+                })
+                .grants
+                .push((row.get("purpose"), row.get("n")));
+        }
+        Ok(by_touchpoint.into_values().collect())
+    }
+}

@@ -1,0 +1,452 @@
+use crate::{SqliteStore, corrupt, map_err};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, ConsentState};
+use registre_store::{
+    ChangeSet, CheckSubject, CheckView, ConsentStateRecord, LedgerStore, StoreResult,
+    SubjectRecord, SubjectStore, SubmissionRecord,
+};
+use sqlx::Row;
+use uuid::Uuid;
+
+pub(crate) fn subject(row: &sqlx::sqlite::SqliteRow) -> SubjectRecord {
+    SubjectRecord {
+        id: row.get("id"),
+        blind_index: row.get("blind_index"),
+        wrapped_key: row.get("wrapped_key"),
+        email_sealed: row.get("email_sealed"),
+        external_id_index: row.get("external_id_index"),
+        external_id_sealed: row.get("external_id_sealed"),
+        restricted: row.get("restricted"),
+        objected_to_marketing: row.get("objected_to_marketing"),
+        created_at: row.get("created_at"),
+    }
+}
+
+pub(crate) fn parse_state(raw: &str) -> StoreResult<ConsentState> {
+    Ok(match raw {
+        "granted" => ConsentState::Granted,
+        "withdrawn" => ConsentState::Withdrawn,
+        "pending" => ConsentState::Pending,
+        "expired" => ConsentState::Expired,
+        "objected" => ConsentState::Objected,
+        "none" => ConsentState::None,
+        _ => return Err(corrupt("consent state")),
+    })
+}
+
+fn consent_event(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ConsentEvent> {
+    Ok(ConsentEvent {
+        seq: row.get("seq"),
+        event_id: row.get("event_id"),
+        recorded_at: row.get("recorded_at"),
+        occurred_at: row.get("occurred_at"),
+        subject_id: row.get("subject_id"),
+        purpose: row.get("purpose"),
+        action: ConsentAction::parse(row.get("action")).ok_or_else(|| corrupt("consent action"))?,
+        source: ConsentSource::parse(row.get("source")).ok_or_else(|| corrupt("consent source"))?,
+        touchpoint: row.get("touchpoint"),
+        notice_version: row.get("notice_version"),
+        provenance: row.get("provenance"),
+        prev_hash: row.get("prev_hash"),
+        hash: row.get("hash"),
+    })
+}
+
+pub(crate) const SUBJECT_COLUMNS: &str = "id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at";
+const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
+
+#[async_trait]
+impl SubjectStore for SqliteStore {
+    async fn get_or_create_subject(&self, candidate: &SubjectRecord) -> StoreResult<SubjectRecord> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blind_index) DO NOTHING",
+        )
+        .bind(candidate.id)
+        .bind(&candidate.blind_index)
+        .bind(&candidate.wrapped_key)
+        .bind(&candidate.email_sealed)
+        .bind(&candidate.external_id_index)
+        .bind(&candidate.external_id_sealed)
+        .bind(candidate.restricted)
+        .bind(candidate.objected_to_marketing)
+        .bind(candidate.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE blind_index = $1"
+        )))
+        .bind(&candidate.blind_index)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        self.cache.forget_subject(&candidate.blind_index);
+        Ok(subject(&row))
+    }
+
+    async fn create_subjects(&self, subjects: &[SubjectRecord]) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for candidate in subjects {
+            sqlx::query(
+                "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blind_index) DO NOTHING",
+            )
+            .bind(candidate.id)
+            .bind(&candidate.blind_index)
+            .bind(&candidate.wrapped_key)
+            .bind(&candidate.email_sealed)
+            .bind(&candidate.external_id_index)
+            .bind(&candidate.external_id_sealed)
+            .bind(candidate.restricted)
+            .bind(candidate.objected_to_marketing)
+            .bind(candidate.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        for subject in subjects {
+            self.cache.forget_subject(&subject.blind_index);
+        }
+        Ok(())
+    }
+
+    async fn subject_by_index(&self, blind_index: &[u8]) -> StoreResult<Option<SubjectRecord>> {
+        if let Some(cached) = self.cache.subject(blind_index) {
+            return Ok(cached);
+        }
+        let seen = self.cache.generation();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE blind_index = $1"
+        )))
+        .bind(blind_index)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        let found = row.as_ref().map(subject);
+        self.cache.put_subject(seen, blind_index, found.clone());
+        Ok(found)
+    }
+
+    async fn check_view(&self, blind_index: &[u8], purpose: &str) -> StoreResult<CheckView> {
+        if let Some(view) = self.cache.check_view(blind_index, purpose) {
+            return Ok(view);
+        }
+        // One read for the person and the purpose's state; both cached for the next check.
+        let seen = self.cache.generation();
+        let row = sqlx::query(
+            "SELECT s.id, s.blind_index, s.wrapped_key, s.email_sealed, s.external_id_index, s.external_id_sealed, s.restricted, s.objected_to_marketing, s.created_at,
+                    c.state, c.since, c.last_seq
+             FROM subjects s LEFT JOIN consent_states c ON c.subject_id = s.id AND c.purpose = $2
+             WHERE s.blind_index = $1",
+        )
+        .bind(blind_index)
+        .bind(purpose)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else {
+            self.cache.put_subject(seen, blind_index, None);
+            return Ok(CheckView {
+                subject: None,
+                state: None,
+                erased_since: self.suppressed_since(blind_index).await?,
+            });
+        };
+        let found = subject(&row);
+        let state = match row.get::<Option<String>, _>("state") {
+            Some(state) => Some(ConsentStateRecord {
+                subject_id: found.id,
+                purpose: purpose.to_string(),
+                state: parse_state(&state)?,
+                since: row.get("since"),
+                last_seq: row.get("last_seq"),
+            }),
+            None => None,
+        };
+        let view = CheckView {
+            subject: Some(CheckSubject {
+                id: found.id,
+                restricted: found.restricted,
+                objected_to_marketing: found.objected_to_marketing,
+            }),
+            state: state.clone(),
+            erased_since: None,
+        };
+        self.cache.put_state(seen, found.id, purpose, state);
+        self.cache.put_subject(seen, blind_index, Some(found));
+        Ok(view)
+    }
+
+    async fn subject(&self, id: Uuid) -> StoreResult<Option<SubjectRecord>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        Ok(row.as_ref().map(subject))
+    }
+
+    async fn suppressed_since(&self, blind_index: &[u8]) -> StoreResult<Option<DateTime<Utc>>> {
+        if let Some(cached) = self.cache.suppression(blind_index) {
+            return Ok(cached);
+        }
+        let seen = self.cache.generation();
+        let row = sqlx::query("SELECT erased_at FROM suppressions WHERE blind_index = $1")
+            .bind(blind_index)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        let since = row.map(|row| row.get(0));
+        self.cache.put_suppression(seen, blind_index, since);
+        Ok(since)
+    }
+
+    async fn submissions_of(&self, subject_id: Uuid) -> StoreResult<Vec<SubmissionRecord>> {
+        let rows = sqlx::query("SELECT id, subject_id, touchpoint, notice_version, fields_sealed, received_at FROM submissions WHERE subject_id = $1 ORDER BY received_at")
+            .bind(subject_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(rows
+            .iter()
+            .map(|row| SubmissionRecord {
+                id: row.get(0),
+                subject_id: row.get(1),
+                touchpoint: row.get(2),
+                notice_version: row.get(3),
+                fields_sealed: row.get(4),
+                received_at: row.get(5),
+            })
+            .collect())
+    }
+
+    async fn consent_states_of(&self, subject_id: Uuid) -> StoreResult<Vec<ConsentStateRecord>> {
+        let rows = sqlx::query("SELECT subject_id, purpose, state, since, last_seq FROM consent_states WHERE subject_id = $1 ORDER BY purpose")
+            .bind(subject_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(consent_state).collect()
+    }
+
+    async fn consent_state(
+        &self,
+        subject_id: Uuid,
+        purpose: &str,
+    ) -> StoreResult<Option<ConsentStateRecord>> {
+        if let Some(cached) = self.cache.state(subject_id, purpose) {
+            return Ok(cached);
+        }
+        let seen = self.cache.generation();
+        let row = sqlx::query("SELECT subject_id, purpose, state, since, last_seq FROM consent_states WHERE subject_id = $1 AND purpose = $2")
+            .bind(subject_id)
+            .bind(purpose)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        let state = row.as_ref().map(consent_state).transpose()?;
+        self.cache
+            .put_state(seen, subject_id, purpose, state.clone());
+        Ok(state)
+    }
+
+    async fn subject_count(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM subjects")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(row.get(0))
+    }
+
+    async fn pending_consents(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<ConsentStateRecord>> {
+        let rows = sqlx::query(
+            "SELECT subject_id, purpose, state, since, last_seq FROM consent_states WHERE state = 'pending' AND since < $1 ORDER BY since LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(consent_state).collect()
+    }
+}
+
+/// Fills the check cache from the database after start-up (and after the cache was cleared),
+/// a page at a time, so that the first checks of a large population do not each wait for a
+/// read. Commits go on meanwhile (see `cache.rs` for how pages and commits are merged). It
+/// stops when the cache holds [`crate::cache::WARM_ENTRIES`] of a kind; when it has read all
+/// the subjects, or all the suppressions, the cache is complete for them.
+pub(crate) async fn warm_cache(
+    reader: sqlx::SqlitePool,
+    cache: std::sync::Weak<crate::cache::CheckCache>,
+) {
+    match cache.upgrade() {
+        Some(strong) if strong.start_warming() => {}
+        // The running one may have been made useless by a clear: try again later.
+        Some(strong) => return strong.request_rewarm(),
+        None => return,
+    }
+    fill_cache(&reader, &cache).await;
+    if let Some(cache) = cache.upgrade() {
+        cache.stop_warming();
+    }
+}
+
+async fn fill_cache(reader: &sqlx::SqlitePool, cache: &std::sync::Weak<crate::cache::CheckCache>) {
+    const PAGE: i64 = 2_000;
+    let Some(epoch) = cache.upgrade().map(|c| c.epoch()) else {
+        return;
+    };
+    let mut after = i64::MIN;
+    let mut complete = true;
+    loop {
+        let Some(cache) = cache.upgrade() else { return };
+        let Ok(rows) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT rowid, {SUBJECT_COLUMNS} FROM subjects WHERE rowid > $1 ORDER BY rowid LIMIT $2"
+        )))
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(reader)
+        .await
+        else {
+            return;
+        };
+        let Some(last) = rows.last().map(|r| r.get::<i64, _>(0)) else {
+            break;
+        };
+        after = last;
+        let full = rows.len() as i64 == PAGE;
+        if !cache.merge_subjects(epoch, rows.iter().map(subject).collect()) {
+            // Cleared since, or as full as it may be.
+            complete = false;
+            break;
+        }
+        if !full {
+            break;
+        }
+        drop(cache);
+        tokio::task::yield_now().await;
+    }
+    if complete && let Some(cache) = cache.upgrade() {
+        cache.mark_subjects_complete(epoch);
+    }
+    let limit = crate::cache::WARM_ENTRIES as i64;
+    if let Ok(rows) = sqlx::query("SELECT blind_index, erased_at FROM suppressions LIMIT $1")
+        .bind(limit + 1)
+        .fetch_all(reader)
+        .await
+        && let Some(cache) = cache.upgrade()
+    {
+        let all = rows.len() as i64 <= limit;
+        let rows = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        if cache.merge_suppressions(epoch, rows) && all {
+            cache.mark_suppressions_complete(epoch);
+        }
+    }
+    let mut after: (Vec<u8>, String) = (Vec::new(), String::new());
+    loop {
+        let Some(cache) = cache.upgrade() else { return };
+        let Ok(rows) = sqlx::query(
+            "SELECT subject_id, purpose, state, since, last_seq FROM consent_states
+             WHERE (subject_id, purpose) > ($1, $2) ORDER BY subject_id, purpose LIMIT $3",
+        )
+        .bind(&after.0)
+        .bind(&after.1)
+        .bind(PAGE)
+        .fetch_all(reader)
+        .await
+        else {
+            return;
+        };
+        let Some(last) = rows.last() else { break };
+        after = (last.get(0), last.get(1));
+        let full = rows.len() as i64 == PAGE;
+        let Ok(states) = rows
+            .iter()
+            .map(consent_state)
+            .collect::<StoreResult<Vec<_>>>()
+        else {
+            return;
+        };
+        if !cache.merge_states(epoch, states) || !full {
+            break;
+        }
+        drop(cache);
+        tokio::task::yield_now().await;
+    }
+}
+
+fn consent_state(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ConsentStateRecord> {
+    Ok(ConsentStateRecord {
+        subject_id: row.get(0),
+        purpose: row.get(1),
+        state: parse_state(row.get(2))?,
+        since: row.get(3),
+        last_seq: row.get(4),
+    })
+}
+
+#[async_trait]
+impl LedgerStore for SqliteStore {
+    async fn commit(&self, changes: Vec<ChangeSet>) -> Vec<StoreResult<Vec<ConsentEvent>>> {
+        self.committer.commit(changes).await
+    }
+
+    async fn event(&self, event_id: Uuid) -> StoreResult<Option<ConsentEvent>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events WHERE event_id = $1"
+        )))
+        .bind(event_id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(consent_event).transpose()
+    }
+
+    async fn events_of(
+        &self,
+        subject_id: Uuid,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ConsentEvent>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")))
+            .bind(subject_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(consent_event).collect()
+    }
+
+    async fn events(&self, after: i64, limit: i64) -> StoreResult<Vec<ConsentEvent>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(consent_event).collect()
+    }
+
+    async fn ledger_head(&self) -> StoreResult<(i64, String)> {
+        let row = sqlx::query("SELECT seq, hash FROM chain_heads WHERE chain = 'ledger'")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok((row.get(0), row.get(1)))
+    }
+}

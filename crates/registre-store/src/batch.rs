@@ -1,0 +1,76 @@
+//! Group commit: many concurrent writers share one transaction and one fsync. Callers hand
+//! their change set to a single task that drains whatever is queued, applies it all in one
+//! transaction, and answers each caller only once that transaction is durable.
+use crate::{ChangeSet, StoreError, StoreResult};
+use registre_domain::ledger::ConsentEvent;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
+
+type Reply = oneshot::Sender<StoreResult<Vec<ConsentEvent>>>;
+
+/// Most change sets one transaction takes: large enough to amortise the fsync, small enough
+/// to keep each transaction's latency low.
+pub const MAX_BATCH: usize = 512;
+
+pub type ApplyFuture<'a> =
+    Pin<Box<dyn Future<Output = Vec<StoreResult<Vec<ConsentEvent>>>> + Send + 'a>>;
+
+/// Applies a batch in one transaction; one result per change set, in order.
+pub trait BatchApplier: Send + Sync + 'static {
+    fn apply(&self, batch: Vec<ChangeSet>) -> ApplyFuture<'_>;
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupCommitter {
+    sender: mpsc::Sender<(ChangeSet, Reply)>,
+}
+
+impl GroupCommitter {
+    pub fn start(applier: impl BatchApplier) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<(ChangeSet, Reply)>(MAX_BATCH * 8);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut changes = vec![first.0];
+                let mut replies = vec![first.1];
+                while changes.len() < MAX_BATCH {
+                    match receiver.try_recv() {
+                        Ok((change, reply)) => {
+                            changes.push(change);
+                            replies.push(reply);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let results = applier.apply(changes).await;
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A caller that went away no longer needs its answer; the write stands.
+                    let _ = reply.send(result);
+                }
+            }
+        });
+        Self { sender }
+    }
+
+    pub async fn commit(&self, changes: Vec<ChangeSet>) -> Vec<StoreResult<Vec<ConsentEvent>>> {
+        let mut waiting = Vec::with_capacity(changes.len());
+        for change in changes {
+            let (reply, answer) = oneshot::channel();
+            if self.sender.send((change, reply)).await.is_err() {
+                waiting.push(None);
+            } else {
+                waiting.push(Some(answer));
+            }
+        }
+        let mut results = Vec::with_capacity(waiting.len());
+        for answer in waiting {
+            results.push(match answer {
+                Some(answer) => answer
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::Other("the ledger writer stopped".into()))),
+                None => Err(StoreError::Other("the ledger writer stopped".into())),
+            });
+        }
+        results
+    }
+}

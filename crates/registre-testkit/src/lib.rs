@@ -1,0 +1,636 @@
+//! A real Registre server per test: its own data dir, its own SQLite file or PostgreSQL
+//! database, bound to `127.0.0.1:0` so tests run in parallel and never sleep.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod browser;
+
+use registre_app::{App, AppConfig, Principal};
+use registre_crypto::{Keyring, MasterKey, SigningKey};
+use registre_domain::{FixedClock, Role};
+use registre_store::Store;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the test PostgreSQL answers; `REGISTRE_TEST_POSTGRES` overrides.
+pub fn postgres_admin_url() -> String {
+    std::env::var("REGISTRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh, empty PostgreSQL database, or `None` (with a notice) when no server answers.
+pub async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let admin = postgres_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(error) => {
+            if std::env::var("REGISTRE_REQUIRE_POSTGRES").is_ok() {
+                panic!(
+                    "PostgreSQL is required (REGISTRE_REQUIRE_POSTGRES) but does not answer at {admin}: {error}"
+                );
+            }
+            eprintln!(
+                "NOTICE: PostgreSQL does not answer at {admin} ({error}); skipping the PostgreSQL variant of this test"
+            );
+            return None;
+        }
+    };
+    let name = format!("registre_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_string())
+        .unwrap_or(admin);
+    Some(format!("{base}/{name}"))
+}
+
+pub async fn open_store(
+    backend: Backend,
+    data_dir: &std::path::Path,
+) -> Option<(Arc<dyn Store>, Option<String>)> {
+    match backend {
+        Backend::Sqlite => {
+            let store = registre_store_sqlite::SqliteStore::open(&data_dir.join("registre.db"))
+                .await
+                .expect("open sqlite");
+            Some((Arc::new(store), None))
+        }
+        Backend::Postgres => {
+            let url = fresh_postgres_database().await?;
+            let store = registre_store_postgres::PostgresStore::connect(&url)
+                .await
+                .expect("open postgres");
+            Some((Arc::new(store), Some(url)))
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub url: String,
+    pub app: App,
+    pub client: reqwest::Client,
+    /// An admin API key.
+    pub admin_key: String,
+    pub clock: FixedClock,
+    pub data_dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+    pub master_key: MasterKey,
+}
+
+/// Starts a server on `backend` with the demo organisation loaded; `None` when the backend
+/// is not available here (PostgreSQL not answering).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, true).await
+}
+
+pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
+    spawn_app_with_options(backend, demo, None).await
+}
+
+/// A server with explicit HTTP options (limits, transport) instead of the environment's.
+pub async fn spawn_app_with_options(
+    backend: Backend,
+    demo: bool,
+    options: Option<registre_web::HttpOptions>,
+) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (store, database_url) = open_store(backend, data_dir.path()).await?;
+    let master_key = MasterKey::generate();
+    let clock = FixedClock::at(chrono::Utc::now());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = App::new(
+        store,
+        Keyring::new(&master_key),
+        SigningKey::generate(),
+        Arc::new(clock.clone()),
+        AppConfig::new(url.clone(), data_dir.path()),
+    );
+    if demo {
+        app.load_demo().await.expect("demo");
+    }
+    let admin_key = app
+        .create_api_key(&Principal::cli(), "test admin", Role::Admin)
+        .await
+        .expect("admin key")
+        .key;
+    let router = match options {
+        Some(options) => registre_web::router_with(app.clone(), options),
+        None => registre_web::router(app.clone()),
+    };
+    tokio::spawn(async move {
+        let _ = registre_web::serve(listener, router, std::future::pending()).await;
+    });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Some(TestApp {
+        backend,
+        url,
+        app,
+        client,
+        admin_key,
+        clock,
+        data_dir,
+        database_url,
+        master_key,
+    })
+}
+
+impl TestApp {
+    /// A new API key with `role`.
+    pub async fn key(&self, role: Role) -> String {
+        self.app
+            .create_api_key(&Principal::cli(), "test", role)
+            .await
+            .expect("key")
+            .key
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::GET, path, None, Some(&self.admin_key))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(
+            reqwest::Method::POST,
+            path,
+            Some(body),
+            Some(&self.admin_key),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(
+            reqwest::Method::PUT,
+            path,
+            Some(body),
+            Some(&self.admin_key),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::DELETE, path, None, Some(&self.admin_key))
+            .await
+    }
+
+    /// Any request, with an optional body and key; the answer's body parsed as JSON
+    /// (`Value::Null` when it is empty or not JSON).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{}", self.url, path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Every file of the data dir, concatenated: to search for something that must not be
+    /// there in clear.
+    pub fn data_dir_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut stack = vec![self.data_dir.path().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(content) = std::fs::read(&path) {
+                    bytes.extend(content);
+                }
+            }
+        }
+        bytes
+    }
+}
+
+impl TestApp {
+    /// Runs one SQL statement straight on the test's database, behind the server's back: to
+    /// tamper with rows and see that verification notices.
+    pub async fn sql(&self, statement: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let url = format!(
+                    "sqlite://{}",
+                    self.data_dir.path().join("registre.db").display()
+                );
+                let mut conn = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect sqlite");
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("sql");
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(
+                    self.database_url.as_deref().expect("database url"),
+                )
+                .await
+                .expect("connect postgres");
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("sql");
+            }
+        }
+    }
+
+    /// The first column of the first row of `query`, as an integer.
+    pub async fn sql_i64(&self, query: &str) -> i64 {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let url = format!(
+                    "sqlite://{}",
+                    self.data_dir.path().join("registre.db").display()
+                );
+                let mut conn = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect sqlite");
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(query.to_string()))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("sql")
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(
+                    self.database_url.as_deref().expect("database url"),
+                )
+                .await
+                .expect("connect postgres");
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(query.to_string()))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("sql")
+            }
+        }
+    }
+
+    /// The mails written to `<data-dir>/outbox/` (no SMTP in tests), oldest first, as text.
+    pub fn outbox_mails(&self) -> Vec<String> {
+        let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> =
+            std::fs::read_dir(self.data_dir.path().join("outbox"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+                .map(|entry| {
+                    (
+                        entry
+                            .metadata()
+                            .and_then(|m| m.modified())
+                            .unwrap_or(std::time::UNIX_EPOCH),
+                        entry.path(),
+                    )
+                })
+                .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, path)| std::fs::read_to_string(path).expect("mail"))
+            .collect()
+    }
+
+    /// One number from the database behind the server, whichever store it is (counts of rows
+    /// no API shows, such as the webhook outbox).
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.sql_i64(sql).await
+    }
+}
+
+/// Polls `probe` until it gives a value or `deadline` passes: for what happens in the
+/// background (webhook deliveries), without fixed sleeps.
+pub async fn eventually<T, F, Fut>(deadline: std::time::Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if std::time::Instant::now() > until {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs a story against both stores: `store_tests!(story_a, story_b);` in a test file makes
+/// `sqlite::story_a`, `postgres::story_a`, ... Each story is `async fn(TestApp)`.
+#[macro_export]
+macro_rules! store_tests {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    if let Some(app) = $crate::spawn_app($crate::Backend::Sqlite).await {
+                        super::$story(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    if let Some(app) = $crate::spawn_app($crate::Backend::Postgres).await {
+                        super::$story(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// Creates `count` subjects `bench{n}@example.org` who granted `purpose`, each person
+/// created in the change set of their grant (one group-committed transaction per batch);
+/// returns their ids in order.
+pub async fn seed_grants(app: &App, purpose: &str, count: usize) -> Vec<uuid::Uuid> {
+    use registre_domain::ledger::{ConsentAction, ConsentSource, NewConsentEvent};
+    const CHUNK: usize = 4_096;
+    let now = app.now();
+    let mut ids = Vec::with_capacity(count);
+    let mut start = 0;
+    while start < count {
+        let end = (start + CHUNK).min(count);
+        let mut changes = Vec::with_capacity(end - start);
+        for n in start..end {
+            let email =
+                registre_domain::Email::parse(&format!("bench{n}@example.org")).expect("email");
+            let (key, wrapped) = app.keyring().new_subject_key().expect("key");
+            let subject = registre_store::SubjectRecord {
+                id: uuid::Uuid::now_v7(),
+                blind_index: app.blind_index(&email),
+                wrapped_key: wrapped.0,
+                email_sealed: key
+                    .seal_str(registre_app::subjects::EMAIL_CONTEXT, email.as_str())
+                    .expect("seal"),
+                external_id_index: None,
+                external_id_sealed: None,
+                restricted: false,
+                objected_to_marketing: false,
+                created_at: now,
+            };
+            ids.push(subject.id);
+            changes.push(registre_store::ChangeSet {
+                events: vec![NewConsentEvent {
+                    event_id: uuid::Uuid::now_v7(),
+                    subject_id: subject.id,
+                    purpose: Some(purpose.to_string()),
+                    action: ConsentAction::Grant,
+                    source: ConsentSource::Import,
+                    touchpoint: None,
+                    notice_version: None,
+                    provenance: Some("benchmark seed".into()),
+                    occurred_at: None,
+                }],
+                new_subjects: vec![subject],
+                at: now,
+                ..Default::default()
+            });
+        }
+        for result in app.store().commit(changes).await {
+            result.expect("seed grants");
+        }
+        start = end;
+    }
+    ids
+}
+
+/// After [`seed_grants`]: `per_subject` more withdraw/grant events for each of `ids`, a
+/// person's events written together, in large durable transactions (the store of issue 6:
+/// 1 million people, 10 million events).
+pub async fn seed_history(app: &App, purpose: &str, ids: &[uuid::Uuid], per_subject: usize) {
+    let now = app.now();
+    for people in ids.chunks(2_000) {
+        let changes = people
+            .iter()
+            .map(|id| registre_store::ChangeSet {
+                events: (0..per_subject)
+                    .map(|i| seed_event(*id, purpose, i))
+                    .collect(),
+                at: now,
+                ..Default::default()
+            })
+            .collect();
+        for result in app.store().commit(changes).await {
+            result.expect("seed history");
+        }
+    }
+}
+
+/// The `n`th seeded event of a subject: withdrawals and grants in turn, marked as a seed.
+fn seed_event(
+    subject_id: uuid::Uuid,
+    purpose: &str,
+    n: usize,
+) -> registre_domain::ledger::NewConsentEvent {
+    use registre_domain::ledger::{ConsentAction, ConsentSource, NewConsentEvent};
+    NewConsentEvent {
+        event_id: uuid::Uuid::now_v7(),
+        subject_id,
+        purpose: Some(purpose.to_string()),
+        action: if n.is_multiple_of(2) {
+            ConsentAction::Withdraw
+        } else {
+            ConsentAction::Grant
+        },
+        source: ConsentSource::Import,
+        touchpoint: None,
+        notice_version: None,
+        provenance: Some("benchmark seed".into()),
+        occurred_at: None,
+    }
+}
+
+/// Appends `count` grant/withdraw events spread over 1,000 subjects: a long ledger for the
+/// `verify` benchmark, written in large durable transactions.
+pub async fn seed_events(app: &App, purpose: &str, count: usize) {
+    let ids = seed_grants(app, purpose, 1_000).await;
+    let now = app.now();
+    let mut written = 1_000;
+    while written < count {
+        let mut changes = Vec::with_capacity(100);
+        for _ in 0..100 {
+            let size = 1_000.min(count - written);
+            if size == 0 {
+                break;
+            }
+            let events = (0..size)
+                .map(|i| seed_event(ids[(written + i) % ids.len()], purpose, written + i))
+                .collect();
+            changes.push(registre_store::ChangeSet {
+                events,
+                at: now,
+                ..Default::default()
+            });
+            written += size;
+        }
+        for result in app.store().commit(changes).await {
+            result.expect("seed events");
+        }
+    }
+}
+
+/// A mail written to the file outbox, decoded.
+#[derive(Clone, Debug)]
+pub struct OutboxMail {
+    pub file: std::path::PathBuf,
+    pub to: String,
+    pub subject: String,
+    /// The text, decoded from quoted-printable or base64.
+    pub body: String,
+}
+
+impl TestApp {
+    /// Every `.eml` in `<data-dir>/outbox/`, oldest first.
+    pub fn decoded_mails(&self) -> Vec<OutboxMail> {
+        let mut files: Vec<_> = std::fs::read_dir(self.data_dir.path().join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .into_iter()
+            .filter_map(|file| parse_eml(&file, &std::fs::read_to_string(&file).ok()?))
+            .collect()
+    }
+
+    /// The mails sent to `to`.
+    pub fn mails_to(&self, to: &str) -> Vec<OutboxMail> {
+        self.decoded_mails()
+            .into_iter()
+            .filter(|m| m.to.contains(to))
+            .collect()
+    }
+}
+
+fn parse_eml(file: &std::path::Path, text: &str) -> Option<OutboxMail> {
+    let text = text.replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n")?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = headers.last_mut() {
+                last.1.push_str(line.trim_start());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let encoding = header("content-transfer-encoding").to_ascii_lowercase();
+    let body = match encoding.as_str() {
+        "base64" => {
+            use base64::Engine;
+            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            String::from_utf8_lossy(
+                &base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap_or_default(),
+            )
+            .to_string()
+        }
+        "quoted-printable" => decode_quoted_printable(body),
+        _ => body.to_string(),
+    };
+    Some(OutboxMail {
+        file: file.to_path_buf(),
+        to: header("to"),
+        subject: header("subject"),
+        body,
+    })
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+/// The value of the hidden input `name` in a page (a CSRF token, a confirmation token).
+pub fn hidden_input(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The first `http(s)://...` link in `text` that contains `part`.
+pub fn link_in(text: &str, part: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        .find(|word| {
+            (word.starts_with("http://") || word.starts_with("https://")) && word.contains(part)
+        })
+        .map(str::to_string)
+}

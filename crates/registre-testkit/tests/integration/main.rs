@@ -1,0 +1,18 @@
+//! Registre's integration tests: one binary, a real server per test, on both stores.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod audit_form;
+mod breaches;
+mod catalogue;
+mod consents;
+mod console;
+mod forms;
+mod hardening;
+mod ledger;
+mod portal;
+mod processors;
+mod requests;
+mod retention;
+mod ropa;
+mod webhooks;

@@ -1,0 +1,101 @@
+//! The emails of the public forms, in the person's language: the double opt-in
+//! confirmation, with its one-click withdrawal link (and RFC 8058 headers).
+use crate::i18n::{self, Messages};
+use askama::Template;
+use registre_app::forms::ConfirmationMail;
+use registre_app::mail::Mail;
+use registre_app::{App, NoticeView};
+
+#[derive(Template)]
+#[template(path = "mail/confirm.txt")]
+struct ConfirmText<'a> {
+    t: &'static Messages,
+    organisation: &'a str,
+    form_title: &'a str,
+    purposes: &'a [String],
+    confirm_url: &'a str,
+    unsubscribe_url: &'a str,
+    dpo_email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/confirm.html")]
+struct ConfirmHtml<'a> {
+    t: &'static Messages,
+    subject: &'a str,
+    organisation: &'a str,
+    form_title: &'a str,
+    purposes: &'a [String],
+    confirm_url: &'a str,
+    unsubscribe_url: &'a str,
+    dpo_email: &'a str,
+}
+
+/// Sends the confirmation email of a double opt-in form; `false` (logged) when it could
+/// not go out, so the confirmation page can say so.
+pub async fn send_confirmation(
+    app: &App,
+    notice: &NoticeView,
+    confirmation: ConfirmationMail,
+) -> bool {
+    let t = i18n::messages(confirmation.language);
+    let content = &notice.content;
+    let organisation = content.controller.name.as_str();
+    let form_title = content.touchpoint.title.get(t.language);
+    let purposes: Vec<String> = confirmation
+        .purposes
+        .iter()
+        .map(|key| {
+            content
+                .purposes
+                .iter()
+                .find(|p| &p.key == key)
+                .map(|p| p.title.get(t.language).to_string())
+                .unwrap_or_else(|| key.clone())
+        })
+        .collect();
+    let base = &app.config().public_url;
+    let confirm_url = format!("{base}/f/confirm?token={}", confirmation.confirm_token);
+    let unsubscribe_url = format!("{base}/u?token={}", confirmation.unsubscribe_token);
+    let subject = t.confirm_subject(organisation);
+    let dpo_email = content.controller.dpo_email.as_str();
+    let text = ConfirmText {
+        t,
+        organisation,
+        form_title,
+        purposes: &purposes,
+        confirm_url: &confirm_url,
+        unsubscribe_url: &unsubscribe_url,
+        dpo_email,
+    }
+    .render();
+    let html = ConfirmHtml {
+        t,
+        subject: &subject,
+        organisation,
+        form_title,
+        purposes: &purposes,
+        confirm_url: &confirm_url,
+        unsubscribe_url: &unsubscribe_url,
+        dpo_email,
+    }
+    .render();
+    let (Ok(text), Ok(html)) = (text, html) else {
+        tracing::error!("the confirmation email could not be rendered");
+        return false;
+    };
+    let mail = Mail {
+        to: confirmation.to.as_str().to_string(),
+        subject,
+        text,
+        html: Some(html),
+        unsubscribe_url: Some(unsubscribe_url),
+    };
+    match app.send_mail(mail).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::error!(%error, "the confirmation email could not be sent");
+            false
+        }
+    }
+}

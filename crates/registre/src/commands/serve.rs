@@ -1,0 +1,94 @@
+use crate::cli::{GlobalOptions, ServeArgs};
+use crate::setup::{open_app, spawn_key_watch};
+use anyhow::{Context, Result, bail};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => {
+            Some(registre_web::TlsConfig::from_pem_files(certificate, key)?)
+        }
+        _ => None,
+    };
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?
+        .collect();
+    refuse_public_plain_http(
+        &args.listen,
+        &addresses,
+        tls.is_some(),
+        args.insecure_public,
+    )?;
+    let listener = tokio::net::TcpListener::bind(addresses.as_slice())
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("{scheme}://{address}"))
+        .trim_end_matches('/')
+        .to_string();
+    let app = open_app(global, public_url.clone()).await?;
+    app.spawn_request_reminders();
+    spawn_key_watch(app.clone(), global.data_dir.clone());
+    if args.demo {
+        app.load_demo()
+            .await
+            .context("cannot load the demo organisation")?;
+    }
+    registre_web::start_workers(app.clone());
+    let mut options = registre_web::HttpOptions::from_env(&public_url);
+    // Served over TLS, browsers should keep to it whatever the public URL says.
+    options.transport.https |= tls.is_some();
+    tracing::info!(%address, %public_url, tls = tls.is_some(), store = app.store().backend(), "registre is serving");
+    println!("Registre is listening on {scheme}://{address} (public URL {public_url})");
+    registre_web::serve_with(
+        listener,
+        registre_web::router_with(app, options),
+        tls,
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Plain HTTP on an address other people can reach sends API keys, passwords and personal
+/// data in clear: only when told so (a TLS reverse proxy in front).
+fn refuse_public_plain_http(
+    listen: &str,
+    addresses: &[SocketAddr],
+    tls: bool,
+    insecure_public: bool,
+) -> Result<()> {
+    let public = addresses.iter().any(|a| !a.ip().is_loopback());
+    if public && !tls && !insecure_public {
+        bail!(
+            "refusing to serve plain HTTP on {listen}, an address other than loopback: give --tls-cert and --tls-key, or --insecure-public when a TLS reverse proxy is in front"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, starts PostgreSQL,
+# checks formatting and lints, runs every test on SQLite and PostgreSQL, then the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/registre-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The suite fails, rather than skips, when PostgreSQL is not there.
+export REGISTRE_REQUIRE_POSTGRES=1
+mkdir -p "$CARGO_TARGET_DIR" 2>/dev/null || export CARGO_TARGET_DIR="$PWD/target"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Tools"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+      || echo "NOTICE: could not install chromium; browser tests will be skipped"
+  fi
+fi
+
+step "PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+# Databases left by earlier runs (one per test) are dropped in the background so they do not
+# pile up; one still in use is left alone.
+(psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'registre_test_%'" 2>/dev/null \
+  | while read -r db; do psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done) &
+
+step "Format"
+cargo fmt --all --check
+
+step "Lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Dependencies (cargo deny: advisories when reachable, licences, bans, sources)"
+scripts/deny.sh
+
+step "Tests (SQLite and PostgreSQL; browser tests when Chromium is present)"
+cargo test --workspace --locked
+
+echo
+echo "All checks passed."
