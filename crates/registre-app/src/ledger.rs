@@ -4,7 +4,7 @@ use crate::{App, AppError, AppResult, Principal};
 use registre_crypto::VerifyingKey;
 use registre_domain::ledger::GENESIS_HASH;
 use registre_domain::proof::{
-    Checkpoint, EXPORT_FORMAT, EXPORT_VERSION, ExportHeader, ExportLine, HASH_ENCODING,
+    ChainLink, Checkpoint, EXPORT_FORMAT, EXPORT_VERSION, ExportHeader, ExportLine, HASH_ENCODING,
     LedgerReport, LedgerVerifier, keys_from_jwks,
 };
 use registre_domain::role::Permission;
@@ -30,42 +30,40 @@ pub async fn verify_store(store: &dyn Store, trusted: &[VerifyingKey]) -> AppRes
     let checkpoints = store.checkpoints_up_to(i64::MAX).await?;
     let (head_seq, head_hash) = store.ledger_head().await?;
     let mut verifier = LedgerVerifier::new(trusted, checkpoints);
-    // Hashing a page (on a blocking thread) overlaps reading the next one.
-    let mut page = if head_seq > 0 {
-        store.events(0, PAGE).await?
-    } else {
-        Vec::new()
-    };
-    while let Some(last) = page.last().map(|e| e.seq) {
-        let hashing = tokio::task::spawn_blocking(move || {
-            let hashes: Vec<String> = page.iter().map(|e| e.compute_hash()).collect();
-            (page, hashes)
-        });
-        let next = async {
-            if last < head_seq {
-                store.events(last, PAGE).await
-            } else {
-                Ok(Vec::new())
-            }
-        };
-        let (hashed, next) = tokio::join!(hashing, next);
-        let (events, hashes) = hashed.map_err(|e| {
-            AppError::Store(registre_store::StoreError::Other(format!(
-                "hashing stopped: {e}"
-            )))
-        })?;
-        for (event, hash) in events.iter().zip(&hashes) {
-            if event.seq > head_seq {
-                break;
-            }
-            verifier.feed_hashed(event, hash);
-        }
-        page = next?;
-        if last >= head_seq {
-            break;
+    walk_links(store, 0, head_seq, |link| {
+        verifier.feed_link(link);
+        Ok(())
+    })
+    .await?;
+    Ok(verifier.finish(Some((head_seq, &head_hash))))
+}
+
+/// Events per [`LedgerStore::chain_links`] call while walking the ledger.
+///
+/// [`LedgerStore::chain_links`]: registre_store::LedgerStore::chain_links
+const LINKS_PAGE: i64 = 50_000;
+
+/// Hands `visit` the link of every event with `after < seq <= upto`, in order, stopping at
+/// its first error. One page per core is read and hashed at a time: pages are independent
+/// (each link carries its own hashes), only the visit is in order.
+async fn walk_links(
+    store: &dyn Store,
+    after: i64,
+    upto: i64,
+    mut visit: impl FnMut(&ChainLink) -> AppResult<()>,
+) -> AppResult<()> {
+    use futures_util::StreamExt;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let starts = (after..upto).step_by(LINKS_PAGE as usize);
+    let mut pages = futures_util::stream::iter(starts)
+        .map(|start| store.chain_links(start, (start + LINKS_PAGE).min(upto)))
+        .buffered(cores);
+    while let Some(page) = pages.next().await {
+        for link in &page? {
+            visit(link)?;
         }
     }
-    Ok(verifier.finish(Some((head_seq, &head_hash))))
+    Ok(())
 }
 
 /// How much an export holds.
@@ -255,25 +253,18 @@ impl App {
             }
             _ => (0, GENESIS_HASH.to_string()),
         };
-        while seq < head_seq {
-            let page = self.store().events(seq, PAGE).await?;
-            if page.is_empty() {
-                break;
+        walk_links(self.store(), seq, head_seq, |link| {
+            if link.seq != seq + 1 || link.prev_hash != hash || !link.content_matches {
+                return Err(AppError::Conflict(format!(
+                    "the ledger does not verify at seq {}: no checkpoint is signed",
+                    seq + 1
+                )));
             }
-            for event in page.iter().take_while(|e| e.seq <= head_seq) {
-                if event.seq != seq + 1
-                    || event.prev_hash != hash
-                    || event.hash != event.compute_hash()
-                {
-                    return Err(AppError::Conflict(format!(
-                        "the ledger does not verify at seq {}: no checkpoint is signed",
-                        seq + 1
-                    )));
-                }
-                seq = event.seq;
-                hash = event.hash.clone();
-            }
-        }
+            seq = link.seq;
+            hash.clone_from(&link.hash);
+            Ok(())
+        })
+        .await?;
         if seq != head_seq || hash != head_hash {
             return Err(AppError::Conflict(format!(
                 "the ledger ends at seq {seq} but its recorded head is seq {head_seq}: no checkpoint is signed"

@@ -101,15 +101,26 @@ impl ChainVerifier {
     /// Feeds the next entry: its seq, the prev_hash it claims, the hash it claims, and the
     /// hash recomputed from its content.
     pub fn feed(&mut self, seq: i64, prev_hash: &str, stored_hash: &str, recomputed_hash: &str) {
+        self.feed_checked(seq, prev_hash, stored_hash, stored_hash == recomputed_hash);
+    }
+
+    /// [`Self::feed`] when the content was already hashed and compared with `stored_hash`.
+    pub fn feed_checked(
+        &mut self,
+        seq: i64,
+        prev_hash: &str,
+        stored_hash: &str,
+        content_matches: bool,
+    ) {
         if self.broken.is_none()
-            && (seq != self.expected_seq
-                || prev_hash != self.head
-                || stored_hash != recomputed_hash)
+            && (seq != self.expected_seq || prev_hash != self.head || !content_matches)
         {
             self.broken = Some(self.expected_seq.min(seq));
         }
         self.expected_seq = seq + 1;
-        self.head = stored_hash.to_string();
+        // Reuses the buffer: a walk feeds millions of entries.
+        self.head.clear();
+        self.head.push_str(stored_hash);
     }
 
     /// The first sequence number found broken so far.

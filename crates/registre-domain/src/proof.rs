@@ -126,6 +126,39 @@ pub struct LedgerReport {
 /// Most problems a report lists: one is enough to act, a few help to see the extent.
 pub const MAX_PROBLEMS: usize = 50;
 
+/// What the walk needs of one event: where it sits, the hashes it claims, and whether its
+/// content hashes to its stored hash. A store that hashes rows as it reads them hands these
+/// over instead of whole events (see `LedgerStore::chain_links`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainLink {
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub content_matches: bool,
+}
+
+impl ChainLink {
+    pub fn of(event: &ConsentEvent) -> Self {
+        Self {
+            seq: event.seq,
+            prev_hash: event.prev_hash.clone(),
+            hash: event.hash.clone(),
+            content_matches: event.compute_hash() == event.hash,
+        }
+    }
+
+    /// [`Self::of`], keeping the event's own strings.
+    pub fn from_event(event: ConsentEvent) -> Self {
+        let content_matches = event.compute_hash() == event.hash;
+        Self {
+            seq: event.seq,
+            prev_hash: event.prev_hash,
+            hash: event.hash,
+            content_matches,
+        }
+    }
+}
+
 /// Walks the events in sequence order, page after page, checking each hash and link, and
 /// each checkpoint against the event it covers.
 #[derive(Debug)]
@@ -196,19 +229,22 @@ impl LedgerVerifier {
     }
 
     pub fn feed(&mut self, event: &ConsentEvent) {
-        self.feed_hashed(event, &event.compute_hash());
+        self.feed_link(&ChainLink::of(event));
     }
 
-    /// [`Self::feed`] with the hash already recomputed from the event's content (elsewhere,
-    /// in parallel).
-    pub fn feed_hashed(&mut self, event: &ConsentEvent, recomputed: &str) {
+    /// [`Self::feed`] with the event already hashed (by the store, as it read it).
+    pub fn feed_link(&mut self, event: &ChainLink) {
         let before = self.chain_broken();
-        self.chain
-            .feed(event.seq, &event.prev_hash, &event.hash, recomputed);
+        self.chain.feed_checked(
+            event.seq,
+            &event.prev_hash,
+            &event.hash,
+            event.content_matches,
+        );
         if before.is_none()
             && let Some(seq) = self.chain_broken()
         {
-            let message = if event.hash != recomputed && seq == event.seq {
+            let message = if !event.content_matches && seq == event.seq {
                 format!("event {seq}: its content does not hash to its stored hash")
             } else {
                 format!("event {seq}: missing, out of order, or not linked to the event before it")

@@ -14,6 +14,7 @@ pub mod maintenance;
 mod proofs;
 mod registers;
 mod requests;
+mod scan;
 mod subjects;
 mod tokens;
 
@@ -32,6 +33,8 @@ pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) committer: GroupCommitter,
     pub(crate) cache: std::sync::Arc<cache::CheckCache>,
+    /// The database file, for the connections that bypass sqlx (see `scan.rs`).
+    pub(crate) path: std::sync::Arc<Path>,
 }
 
 fn options(path: &Path) -> SqliteConnectOptions {
@@ -93,6 +96,7 @@ impl SqliteStore {
             writer,
             committer,
             cache,
+            path: path.into(),
         })
     }
 
@@ -124,6 +128,7 @@ impl SqliteStore {
             writer: reader,
             committer,
             cache,
+            path: path.into(),
         })
     }
 

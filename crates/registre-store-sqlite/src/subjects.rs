@@ -2,8 +2,9 @@ use crate::{SqliteStore, corrupt, map_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, ConsentState};
+use registre_domain::proof::ChainLink;
 use registre_store::{
-    ChangeSet, CheckSubject, CheckView, ConsentStateRecord, LedgerStore, StoreResult,
+    ChangeSet, CheckSubject, CheckView, ConsentStateRecord, LedgerStore, StoreError, StoreResult,
     SubjectRecord, SubjectStore, SubmissionRecord,
 };
 use sqlx::Row;
@@ -440,6 +441,13 @@ impl LedgerStore for SqliteStore {
         .await
         .map_err(map_err)?;
         rows.iter().map(consent_event).collect()
+    }
+
+    async fn chain_links(&self, after: i64, upto: i64) -> StoreResult<Vec<ChainLink>> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || crate::scan::chain_links(&path, after, upto))
+            .await
+            .map_err(|e| StoreError::Other(format!("reading the ledger stopped: {e}")))?
     }
 
     async fn ledger_head(&self) -> StoreResult<(i64, String)> {

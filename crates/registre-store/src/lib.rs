@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use registre_domain::audit::{AuditEntry, AuditRecord, ChainReport};
 use registre_domain::ledger::ConsentEvent;
-use registre_domain::proof::Checkpoint;
+use registre_domain::proof::{ChainLink, Checkpoint};
 use uuid::Uuid;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -141,6 +141,34 @@ pub trait LedgerStore: Send + Sync {
     /// Events with `seq > after`, in order, at most `limit`.
     async fn events(&self, after: i64, limit: i64) -> StoreResult<Vec<ConsentEvent>>;
     async fn ledger_head(&self) -> StoreResult<(i64, String)>;
+    /// The events with `after < seq <= upto`, in order, as links hashed from their stored
+    /// content: what verification walks. This default reads whole events and hashes them on
+    /// a blocking thread; a store that can hash rows as it steps through them does better.
+    async fn chain_links(&self, after: i64, upto: i64) -> StoreResult<Vec<ChainLink>> {
+        /// Events read per query.
+        const PAGE: i64 = 10_000;
+        let mut links = Vec::new();
+        let mut last = after;
+        while last < upto {
+            let page = self.events(last, PAGE.min(upto - last)).await?;
+            let Some(end) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            last = end;
+            let hashed = tokio::task::spawn_blocking(move || {
+                page.into_iter()
+                    .take_while(|e| e.seq <= upto)
+                    .map(ChainLink::from_event)
+                    .collect::<Vec<_>>()
+            });
+            links.extend(
+                hashed
+                    .await
+                    .map_err(|e| StoreError::Other(format!("hashing stopped: {e}")))?,
+            );
+        }
+        Ok(links)
+    }
 }
 
 /// Everything a running server needs from storage.

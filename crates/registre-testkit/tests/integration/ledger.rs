@@ -16,6 +16,7 @@ store_tests!(
     bulk_consents_are_answered_item_by_item_and_need_a_provenance,
     a_csv_import_reports_rejected_rows_by_line_without_emails,
     the_periodic_signer_follows_the_head,
+    chain_links_are_the_stored_events_hashed,
 );
 
 async fn grant(app: &TestApp, email: &str, purpose: &str) -> Value {
@@ -475,4 +476,42 @@ async fn the_periodic_signer_follows_the_head(app: TestApp) {
     .await;
     let (_, verify) = app.get("/api/v1/ledger/verify").await;
     assert_eq!(verify["ok"], true, "{verify}");
+}
+
+async fn chain_links_are_the_stored_events_hashed(app: TestApp) {
+    grant(&app, "jeanne.links@example.org", "newsletter").await;
+    let (status, _) = app
+        .post("/api/v1/consents", json!({"subject": {"email": "paul.links@example.org"}, "purpose": "newsletter", "action": "withdraw", "provenance": "crm export"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    registre_testkit::seed_events(&app.app, "newsletter", 1_200).await;
+    let store = app.app.store();
+    let (head, _) = store.ledger_head().await.unwrap();
+    let events = store.events(0, head).await.unwrap();
+    assert_eq!(events.len() as i64, head);
+    let expected: Vec<_> = events
+        .iter()
+        .map(registre_domain::proof::ChainLink::of)
+        .collect();
+    assert!(expected.iter().all(|link| link.content_matches));
+    assert_eq!(store.chain_links(0, head).await.unwrap(), expected);
+    // A range holds exactly its own events, however it falls.
+    let middle = store.chain_links(1, 1_001).await.unwrap();
+    assert_eq!(middle, expected[1..1_001]);
+    assert!(store.chain_links(head, head + 10).await.unwrap().is_empty());
+
+    // An instant cut short (no fraction, no offset) no longer reads as one: an altered row.
+    if app.backend == registre_testkit::Backend::Sqlite {
+        app.sql("UPDATE consent_events SET recorded_at = substr(recorded_at, 1, 19) WHERE seq = 3")
+            .await;
+        let links = store.chain_links(0, 5).await.unwrap();
+        let altered: Vec<i64> = links
+            .iter()
+            .filter(|l| !l.content_matches)
+            .map(|l| l.seq)
+            .collect();
+        assert_eq!(altered, vec![3]);
+        let (_, verify) = app.get("/api/v1/ledger/verify").await;
+        assert_eq!(verify["first_broken_seq"], 3, "{verify}");
+    }
 }
