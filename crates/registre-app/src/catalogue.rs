@@ -87,6 +87,21 @@ pub struct NoticeView {
     pub published_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A memo of [`App::current_notice`]: building a notice reads the whole catalogue and hashes
+/// its canonical form, and every form view and API consent asks for it. It holds for the
+/// touchpoint it was built for, while no local change happened and for at most
+/// [`CATALOGUE_TTL`] (the bound on changes made by another process).
+#[derive(Debug)]
+pub(crate) struct CurrentNotice {
+    generation: u64,
+    built: std::time::Instant,
+    touchpoint: Touchpoint,
+    view: std::sync::Arc<NoticeView>,
+}
+
+/// Touchpoints whose current notice is kept; more are built afresh each time.
+const CURRENT_NOTICES_KEPT: usize = 64;
+
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(document: &Document) -> AppResult<T> {
     serde_json::from_value(document.body.clone()).map_err(|e| {
         AppError::Store(StoreError::Corrupt(format!(
@@ -172,6 +187,7 @@ impl App {
         if let Ok(mut cache) = self.inner.organisation_cache.write() {
             *cache = None;
         }
+        self.forget_current_notices();
         written?;
         self.republish_notices(|_| true).await?;
         organisation.updated_at = Some(now);
@@ -220,10 +236,9 @@ impl App {
             format!("data_category:{key}"),
             serde_json::json!({"special": category.special}),
         );
-        self.store()
-            .insert_document(&document, &audit)
-            .await
-            .map_err(|e| conflict_or(e, &format!("data category {key}")))?;
+        let inserted = self.store().insert_document(&document, &audit).await;
+        self.forget_current_notices();
+        inserted.map_err(|e| conflict_or(e, &format!("data category {key}")))?;
         Ok(category)
     }
 
@@ -274,6 +289,7 @@ impl App {
         if let Ok(mut cache) = self.inner.purposes_cache.write() {
             *cache = None;
         }
+        self.forget_current_notices();
     }
 
     pub async fn purpose(&self, key: &str) -> AppResult<Purpose> {
@@ -366,7 +382,7 @@ impl App {
     }
 
     /// Touchpoints, read on every form view and submission: cached like the purposes.
-    async fn cached_touchpoints(&self) -> AppResult<std::sync::Arc<Vec<Touchpoint>>> {
+    pub(crate) async fn cached_touchpoints(&self) -> AppResult<std::sync::Arc<Vec<Touchpoint>>> {
         if let Ok(cache) = self.inner.touchpoints_cache.read()
             && let Some((at, touchpoints)) = cache.as_ref()
             && at.elapsed() < CATALOGUE_TTL
@@ -391,6 +407,7 @@ impl App {
         if let Ok(mut cache) = self.inner.touchpoints_cache.write() {
             *cache = None;
         }
+        self.forget_current_notices();
     }
 
     pub async fn touchpoint_view(&self, touchpoint: Touchpoint) -> AppResult<TouchpointView> {
@@ -494,6 +511,56 @@ impl App {
 
     /// The notice a person sees at `touchpoint` now, saved as a version if it is new.
     pub async fn current_notice(&self, touchpoint: &Touchpoint) -> AppResult<NoticeView> {
+        Ok(self
+            .current_notice_shared(touchpoint)
+            .await?
+            .as_ref()
+            .clone())
+    }
+
+    /// [`Self::current_notice`], shared with the memo.
+    pub(crate) async fn current_notice_shared(
+        &self,
+        touchpoint: &Touchpoint,
+    ) -> AppResult<std::sync::Arc<NoticeView>> {
+        use std::sync::atomic::Ordering;
+        // Read before the catalogue: a change made while this notice is built bumps it and
+        // the notice is not kept.
+        let generation = self.inner.catalogue_generation.load(Ordering::Acquire);
+        if let Ok(memo) = self.inner.current_notices.read()
+            && let Some(kept) = memo.iter().find(|kept| {
+                kept.generation == generation
+                    && kept.built.elapsed() < CATALOGUE_TTL
+                    && kept.touchpoint == *touchpoint
+            })
+        {
+            return Ok(kept.view.clone());
+        }
+        let view = std::sync::Arc::new(self.build_current_notice(touchpoint).await?);
+        if let Ok(mut memo) = self.inner.current_notices.write() {
+            memo.retain(|kept| {
+                kept.generation == generation && kept.touchpoint.key != touchpoint.key
+            });
+            if memo.len() < CURRENT_NOTICES_KEPT {
+                memo.push(CurrentNotice {
+                    generation,
+                    built: std::time::Instant::now(),
+                    touchpoint: touchpoint.clone(),
+                    view: view.clone(),
+                });
+            }
+        }
+        Ok(view)
+    }
+
+    /// Forgets every current notice built so far: what they were built from changed.
+    fn forget_current_notices(&self) {
+        self.inner
+            .catalogue_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    async fn build_current_notice(&self, touchpoint: &Touchpoint) -> AppResult<NoticeView> {
         let organisation = self.organisation().await?;
         let purposes = self.purposes().await?;
         let labels: BTreeMap<String, LocalisedText> = self

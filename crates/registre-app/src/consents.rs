@@ -330,13 +330,19 @@ impl App {
                 Some(touchpoint)
             }
             None => self
-                .touchpoints()
+                .cached_touchpoints()
                 .await?
-                .into_iter()
-                .find(|t| t.purposes.iter().any(|p| p == purpose)),
+                .iter()
+                .find(|t| t.purposes.iter().any(|p| p == purpose))
+                .cloned(),
         };
         match touchpoint {
-            Some(touchpoint) => Ok(Some(self.current_notice(&touchpoint).await?.version)),
+            Some(touchpoint) => Ok(Some(
+                self.current_notice_shared(&touchpoint)
+                    .await?
+                    .version
+                    .clone(),
+            )),
             None => Ok(None),
         }
     }

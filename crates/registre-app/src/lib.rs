@@ -121,6 +121,11 @@ struct Inner {
             Arc<Vec<registre_domain::touchpoint::Touchpoint>>,
         )>,
     >,
+    /// The current notice of each touchpoint, as [`App::current_notice`] last built it.
+    current_notices: RwLock<Vec<catalogue::CurrentNotice>>,
+    /// Bumped by every local change to what a notice is built from, so that a notice built
+    /// from what was read before the change is never kept.
+    catalogue_generation: std::sync::atomic::AtomicU64,
     /// Published notice versions (immutable) read back when a form is sent.
     notice_cache: RwLock<std::collections::HashMap<String, NoticeView>>,
     /// API key hash → principal, briefly cached: authentication is on every request.
@@ -155,6 +160,8 @@ impl App {
                 purposes_cache: RwLock::new(None),
                 outbox_signal: tokio::sync::Notify::new(),
                 notice_cache: RwLock::new(Default::default()),
+                current_notices: RwLock::new(Vec::new()),
+                catalogue_generation: std::sync::atomic::AtomicU64::new(0),
                 rate_limits: rate_limit::RateLimiter::default(),
                 organisation_cache: RwLock::new(None),
                 touchpoints_cache: RwLock::new(None),
