@@ -134,8 +134,13 @@ fn every_sequence_of_acts_gets_the_answer_the_law_gives_through_the_app() {
             app.create_purpose(&Principal::cli(), input).await.unwrap();
         }
     });
+    // REGISTRE_PROPERTY_CASES=5000 for a longer hunt; every run draws new sequences.
+    let cases = std::env::var("REGISTRE_PROPERTY_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(128);
     let mut runner = TestRunner::new(Config {
-        cases: 128,
+        cases,
         ..Config::default()
     });
     runner
