@@ -44,8 +44,9 @@ pub async fn verify_store(store: &dyn Store, trusted: &[VerifyingKey]) -> AppRes
 const LINKS_PAGE: i64 = 50_000;
 
 /// Hands `visit` the link of every event with `after < seq <= upto`, in order, stopping at
-/// its first error. One page per core is read and hashed at a time: pages are independent
-/// (each link carries its own hashes), only the visit is in order.
+/// its first error. Pages are independent (each link carries its own hashes), so one per
+/// core is read and hashed at a time, and one more waits while the visit goes through the
+/// page before it.
 async fn walk_links(
     store: &dyn Store,
     after: i64,
@@ -57,7 +58,7 @@ async fn walk_links(
     let starts = (after..upto).step_by(LINKS_PAGE as usize);
     let mut pages = futures_util::stream::iter(starts)
         .map(|start| store.chain_links(start, (start + LINKS_PAGE).min(upto)))
-        .buffered(cores);
+        .buffered(cores + 1);
     while let Some(page) = pages.next().await {
         for link in &page? {
             visit(link)?;

@@ -38,7 +38,13 @@ pub enum CryptoError {
 
 /// SHA-256 as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    // Into a buffer rather than `hex::encode`, which collects chars one by one: the ledger
+    // walk hashes millions of events.
+    let mut text = [0u8; 64];
+    match hex::encode_to_slice(Sha256::digest(bytes), &mut text) {
+        Ok(()) => String::from_utf8_lossy(&text).into_owned(),
+        Err(_) => hex::encode(Sha256::digest(bytes)),
+    }
 }
 
 /// SHA-256 as raw bytes.

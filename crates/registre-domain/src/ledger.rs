@@ -168,8 +168,12 @@ impl ConsentEvent {
     /// array above, written without building it (verification hashes millions of events).
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
         fn text(out: &mut Vec<u8>, value: &str) {
-            // serde_json's own escaping, so that any stored text hashes as documented.
-            if serde_json::to_writer(&mut *out, value).is_err() {
+            // What serde_json escapes: '"', '\\' and control characters. Without any, its
+            // output is the text in quotes; otherwise its own escaping, so that any stored
+            // text hashes as documented.
+            if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                plain(out, value);
+            } else if serde_json::to_writer(&mut *out, value).is_err() {
                 out.extend_from_slice(b"null");
             }
         }
@@ -185,10 +189,13 @@ impl ConsentEvent {
             out.extend_from_slice(value.as_bytes());
             out.push(b'"');
         }
-        fn digits(out: &mut Vec<u8>, value: u32, width: u32) {
-            for position in (0..width).rev() {
-                out.push(b'0' + ((value / 10u32.pow(position)) % 10) as u8);
+        fn digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
+            let mut text = [b'0'; 6];
+            for digit in text[..width].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
             }
+            out.extend_from_slice(&text[..width]);
         }
         fn instant(out: &mut Vec<u8>, at: DateTime<Utc>) {
             use chrono::{Datelike, Timelike};

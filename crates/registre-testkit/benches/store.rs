@@ -2,7 +2,8 @@
 //! - a purpose and a touchpoint read (issue 2),
 //! - the consent check of one person among many (issue 5).
 //!
-//! `cargo bench -p registre-testkit --bench store` (REGISTRE_BENCH_SUBJECTS sets the population).
+//! `cargo bench -p registre-testkit --bench store` (REGISTRE_BENCH_SUBJECTS sets the population,
+//! REGISTRE_BENCH_BACKENDS=sqlite or postgres measures only one).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -42,12 +43,16 @@ fn subjects() -> usize {
 
 fn bench(c: &mut Criterion) {
     let rt = runtime();
+    let only = std::env::var("REGISTRE_BENCH_BACKENDS").unwrap_or_default();
     for backend in [Backend::Sqlite, Backend::Postgres] {
+        let name = format!("{backend:?}").to_lowercase();
+        if !only.is_empty() && !only.split(',').any(|b| b.trim() == name) {
+            continue;
+        }
         let dir = tempfile::tempdir().unwrap();
         let Some(app) = rt.block_on(app(backend, dir.path())) else {
             continue;
         };
-        let name = format!("{backend:?}").to_lowercase();
         c.bench_function(&format!("{name}/read purpose"), |b| {
             b.to_async(&rt).iter(|| async {
                 app.store()

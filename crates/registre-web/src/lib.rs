@@ -2,6 +2,7 @@
 //! console. Handlers are thin: they extract, call one use case, and shape the answer.
 
 mod api;
+mod body_drain;
 mod console;
 mod error;
 mod extract;
@@ -91,6 +92,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
     .fallback(not_found)
     .with_state(state)
     .layer(DefaultBodyLimit::max(MAX_API_BODY))
+    .layer(axum::middleware::from_fn(body_drain::drain_refused_bodies))
     .layer(axum::middleware::from_fn(hardening::time_limit))
     .layer(axum::middleware::from_fn(hardening::error_shape))
     .layer(CatchPanicLayer::custom(|_| {
