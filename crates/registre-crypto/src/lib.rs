@@ -42,7 +42,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     // walk hashes millions of events.
     let mut text = [0u8; 64];
     match hex::encode_to_slice(Sha256::digest(bytes), &mut text) {
-        Ok(()) => String::from_utf8_lossy(&text).into_owned(),
+        Ok(()) => String::from_utf8(text.to_vec()).unwrap_or_default(),
         Err(_) => hex::encode(Sha256::digest(bytes)),
     }
 }

@@ -164,6 +164,16 @@ impl ConsentEvent {
         registre_crypto::sha256_hex(&canonical)
     }
 
+    /// Whether [`Self::compute_hash`] is `stored`, without building the hex text: a walk
+    /// checks millions of events. `scratch` is reused from one event to the next.
+    pub fn hash_matches(&self, stored: &str, scratch: &mut Vec<u8>) -> bool {
+        scratch.clear();
+        self.write_canonical(scratch);
+        let mut text = [0u8; 64];
+        hex::encode_to_slice(registre_crypto::sha256(scratch), &mut text).is_ok()
+            && text == stored.as_bytes()
+    }
+
     /// The bytes [`Self::compute_hash`] hashes: exactly what `serde_json` writes for the JSON
     /// array above, written without building it (verification hashes millions of events).
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
@@ -444,6 +454,10 @@ mod tests {
             };
             e.prev_hash = text.to_string();
             assert_eq!(e.compute_hash(), reference_hash(&e), "{text:?}");
+            let mut scratch = Vec::new();
+            assert!(!e.hash_matches(&e.compute_hash().to_uppercase(), &mut scratch));
+            assert!(!e.hash_matches("", &mut scratch));
+            assert!(e.hash_matches(&reference_hash(&e), &mut scratch));
         }
         let instants = [
             "0001-01-01T00:00:00Z",

@@ -143,13 +143,13 @@ impl ChainLink {
             seq: event.seq,
             prev_hash: event.prev_hash.clone(),
             hash: event.hash.clone(),
-            content_matches: event.compute_hash() == event.hash,
+            content_matches: event.hash_matches(&event.hash, &mut Vec::with_capacity(512)),
         }
     }
 
     /// [`Self::of`], keeping the event's own strings.
     pub fn from_event(event: ConsentEvent) -> Self {
-        let content_matches = event.compute_hash() == event.hash;
+        let content_matches = event.hash_matches(&event.hash, &mut Vec::with_capacity(512));
         Self {
             seq: event.seq,
             prev_hash: event.prev_hash,

@@ -8,6 +8,11 @@ mod setup;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Requests, ledger walks and the store allocate many small, short-lived values from several
+/// threads at once, which mimalloc serves faster than the system allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     setup::init_logging();
