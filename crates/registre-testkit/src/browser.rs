@@ -136,14 +136,64 @@ pub async fn screenshot(client: &Client, width: u32, path: &Path) {
 }
 
 /// Clicks the element `css` names.
+///
+/// When the element is a link or a submit button, waits until the page it leads to has
+/// replaced this one and loaded: WebDriver's click may return while a form's request is
+/// still on its way (seen on a loaded machine, where the next assertion then read the old
+/// page).
 pub async fn click(client: &Client, css: &str) {
-    client
+    let element = client
         .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let before = if leads_to_a_page(&element).await {
+        client.find(Locator::Css("html")).await.ok()
+    } else {
+        None
+    };
+    element
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    if let Some(before) = before {
+        wait_for_next_page(client, before).await;
+    }
+}
+
+/// Longest wait for the page a click leads to. Past it the test goes on, and its next
+/// assertion says what it sees (a form the browser's own validation held back stays put).
+const NAVIGATION_WAIT: Duration = Duration::from_secs(15);
+
+async fn leads_to_a_page(element: &fantoccini::elements::Element) -> bool {
+    let kind = element.attr("type").await.ok().flatten();
+    match element.tag_name().await.ok().as_deref() {
+        Some("a") => true,
+        Some("button") => kind.is_none_or(|t| t.eq_ignore_ascii_case("submit")),
+        Some("input") => kind.is_some_and(|t| t.eq_ignore_ascii_case("submit")),
+        _ => false,
+    }
+}
+
+/// Waits until `before` (the old page's root) is gone, then until the new page has loaded.
+async fn wait_for_next_page(client: &Client, before: fantoccini::elements::Element) {
+    let deadline = std::time::Instant::now() + NAVIGATION_WAIT;
+    // An element of a document that was replaced answers "stale element reference".
+    while before.tag_name().await.is_ok() {
+        if std::time::Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    while std::time::Instant::now() < deadline {
+        let state = client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok();
+        if state.as_ref().and_then(|s| s.as_str()) == Some("complete") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Types `text` into the element `css` names.
