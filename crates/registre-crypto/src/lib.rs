@@ -38,13 +38,7 @@ pub enum CryptoError {
 
 /// SHA-256 as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    // Into a buffer rather than `hex::encode`, which collects chars one by one: the ledger
-    // walk hashes millions of events.
-    let mut text = [0u8; 64];
-    match hex::encode_to_slice(Sha256::digest(bytes), &mut text) {
-        Ok(()) => String::from_utf8(text.to_vec()).unwrap_or_default(),
-        Err(_) => hex::encode(Sha256::digest(bytes)),
-    }
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// SHA-256 as raw bytes.

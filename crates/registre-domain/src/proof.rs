@@ -146,17 +146,6 @@ impl ChainLink {
             content_matches: event.hash_matches(&event.hash, &mut Vec::with_capacity(512)),
         }
     }
-
-    /// [`Self::of`], keeping the event's own strings.
-    pub fn from_event(event: ConsentEvent) -> Self {
-        let content_matches = event.hash_matches(&event.hash, &mut Vec::with_capacity(512));
-        Self {
-            seq: event.seq,
-            prev_hash: event.prev_hash,
-            hash: event.hash,
-            content_matches,
-        }
-    }
 }
 
 /// Walks the events in sequence order, page after page, checking each hash and link, and

@@ -7,6 +7,7 @@
 //! reused from row to row. Each call opens its own read-only connection, so that several
 //! pages are read on several cores at once.
 use crate::corrupt;
+use crate::subjects::EVENT_COLUMNS;
 use chrono::{DateTime, Utc};
 use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, GENESIS_HASH};
 use registre_domain::proof::ChainLink;
@@ -35,12 +36,11 @@ pub(crate) fn chain_links(path: &Path, after: i64, upto: i64) -> StoreResult<Vec
     connection
         .pragma_update(None, "mmap_size", MMAP_BYTES)
         .map_err(scan_error)?;
+    // `read_into` reads the columns by position, in this order.
     let mut statement = connection
-        .prepare(
-            "SELECT seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source,
-                    touchpoint, notice_version, provenance, prev_hash, hash
-             FROM consent_events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-        )
+        .prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"
+        ))
         .map_err(scan_error)?;
     let mut rows = statement.query([after, upto]).map_err(scan_error)?;
     let expected = usize::try_from(upto.saturating_sub(after)).unwrap_or(0);

@@ -55,7 +55,7 @@ fn consent_event(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ConsentEvent> {
 }
 
 pub(crate) const SUBJECT_COLUMNS: &str = "id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at";
-const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
+pub(crate) const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
 
 #[async_trait]
 impl SubjectStore for SqliteStore {

@@ -156,9 +156,9 @@ pub trait LedgerStore: Send + Sync {
             };
             last = end;
             let hashed = tokio::task::spawn_blocking(move || {
-                page.into_iter()
+                page.iter()
                     .take_while(|e| e.seq <= upto)
-                    .map(ChainLink::from_event)
+                    .map(ChainLink::of)
                     .collect::<Vec<_>>()
             });
             links.extend(
