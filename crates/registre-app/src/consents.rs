@@ -273,7 +273,11 @@ impl App {
         });
         Ok(ChangeSet {
             events: vec![event],
-            outbox: vec![self.webhook_message(topic, Some(subject.id), &payload)?],
+            outbox: self
+                .webhook_message(topic, Some(subject.id), &payload)
+                .await?
+                .into_iter()
+                .collect(),
             new_subjects: new_subject.into_iter().collect(),
             at: now,
             ..Default::default()

@@ -119,11 +119,11 @@ impl App {
                     ConsentSource::System,
                 );
                 let change = ChangeSet {
-                    outbox: vec![self.webhook_message(
-                        "subject.erased",
-                        None,
-                        &payload(marker.event_id, true),
-                    )?],
+                    outbox: self
+                        .webhook_message("subject.erased", None, &payload(marker.event_id, true))
+                        .await?
+                        .into_iter()
+                        .collect(),
                     events: vec![marker],
                     erasures: vec![Erasure {
                         subject_id: subject.id,
@@ -170,7 +170,11 @@ impl App {
                 let restrict_id = restrict.event_id;
                 events.push(restrict);
                 let change = ChangeSet {
-                    outbox: vec![self.webhook_message("subject.erased", Some(subject.id), &payload(restrict_id, false))?],
+                    outbox: self
+                        .webhook_message("subject.erased", Some(subject.id), &payload(restrict_id, false))
+                        .await?
+                        .into_iter()
+                        .collect(),
                     events,
                     audit: Some(self.audit_record(by, "subject.restricted", format!("subject:{}", subject.id), serde_json::json!({"reason": "erasure with data kept for a legal obligation"}))),
                     at: now,

@@ -303,12 +303,10 @@ impl App {
                     occurred_at: None,
                 };
                 if action == ConsentAction::Grant {
-                    outbox.push(self.consent_webhook(
-                        "consent.granted",
-                        &event,
-                        &checked.email,
-                        now,
-                    )?);
+                    outbox.extend(
+                        self.consent_webhook("consent.granted", &event, &checked.email, now)
+                            .await?,
+                    );
                 }
                 events.push(event);
             }
@@ -384,19 +382,20 @@ impl App {
         }
     }
 
-    fn consent_webhook(
+    async fn consent_webhook(
         &self,
         topic: &str,
         event: &NewConsentEvent,
         email: &Email,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<OutboxRecord> {
+    ) -> AppResult<Option<OutboxRecord>> {
         // The same payload as a consent recorded through the API.
         let payload = serde_json::json!({
             "id": event.event_id, "type": topic, "occurred_at": now,
             "data": {"email": email.as_str(), "purpose": event.purpose, "event_id": event.event_id, "source": event.source.as_str()}
         });
         self.webhook_message(topic, Some(event.subject_id), &payload)
+            .await
     }
 
     fn sign_link(&self, kind: TokenKind, link: &SubjectLink, valid_for: Duration) -> String {
@@ -510,7 +509,10 @@ impl App {
                 provenance: None,
                 occurred_at: None,
             };
-            outbox.push(self.consent_webhook("consent.granted", &event, &email, now)?);
+            outbox.extend(
+                self.consent_webhook("consent.granted", &event, &email, now)
+                    .await?,
+            );
             events.push(event);
         }
         let changed = events.iter().filter_map(|e| e.purpose.clone()).collect();
@@ -585,7 +587,10 @@ impl App {
                 provenance: None,
                 occurred_at: None,
             };
-            outbox.push(self.consent_webhook("consent.withdrawn", &event, &email, now)?);
+            outbox.extend(
+                self.consent_webhook("consent.withdrawn", &event, &email, now)
+                    .await?,
+            );
             events.push(event);
         }
         let changed: Vec<String> = events.iter().filter_map(|e| e.purpose.clone()).collect();

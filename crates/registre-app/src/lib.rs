@@ -133,6 +133,11 @@ struct Inner {
         RwLock<std::collections::HashMap<String, (Option<Principal>, std::time::Instant)>>,
     /// Wakes the webhook worker when a change set carried a message.
     outbox_signal: tokio::sync::Notify,
+    /// The topics some active subscription listens to, as [`App::listened_topics`] last read
+    /// them.
+    listened_topics: RwLock<Option<webhooks::ListenedTopics>>,
+    /// Bumped by every local change to the subscriptions.
+    webhooks_generation: std::sync::atomic::AtomicU64,
     /// Counters of the privacy portal's sign-in requests, per address and per IP.
     rate_limits: rate_limit::RateLimiter,
 }
@@ -159,6 +164,8 @@ impl App {
                 api_key_cache: RwLock::new(Default::default()),
                 purposes_cache: RwLock::new(None),
                 outbox_signal: tokio::sync::Notify::new(),
+                listened_topics: RwLock::new(None),
+                webhooks_generation: std::sync::atomic::AtomicU64::new(0),
                 notice_cache: RwLock::new(Default::default()),
                 current_notices: RwLock::new(Vec::new()),
                 catalogue_generation: std::sync::atomic::AtomicU64::new(0),

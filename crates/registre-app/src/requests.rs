@@ -385,7 +385,11 @@ impl App {
             "id": Uuid::now_v7(), "type": "request.created", "occurred_at": now,
             "data": {"request_id": record.id, "request_type": request_type.as_str(), "due_at": record.due_at, "channel": channel}
         });
-        let outbox = vec![self.webhook_message("request.created", record.subject_id, &payload)?];
+        let outbox: Vec<_> = self
+            .webhook_message("request.created", record.subject_id, &payload)
+            .await?
+            .into_iter()
+            .collect();
         let audit = self.audit_record(
             by,
             "request.created",
@@ -705,10 +709,12 @@ impl App {
                 "data": {"request_id": record.id, "request_type": record.request_type, "status": record.status,
                          "due_at": record.due_at, "overdue": overdue}
             });
-            let message = self.webhook_message("request.due_soon", None, &payload)?;
+            let message = self
+                .webhook_message("request.due_soon", None, &payload)
+                .await?;
             if self
                 .store()
-                .mark_reminded(record.id, now, &[message])
+                .mark_reminded(record.id, now, message.as_slice())
                 .await?
             {
                 sent += 1;
@@ -761,7 +767,11 @@ impl App {
             "data": {"email": email.as_str(), "restricted": restrict, "event_id": event.event_id}
         });
         let change = ChangeSet {
-            outbox: vec![self.webhook_message(topic, Some(subject.id), &payload)?],
+            outbox: self
+                .webhook_message(topic, Some(subject.id), &payload)
+                .await?
+                .into_iter()
+                .collect(),
             events: vec![event],
             audit: Some(self.audit_record(
                 by,
@@ -856,11 +866,10 @@ impl App {
                         "id": event.event_id, "type": "consent.withdrawn", "occurred_at": now,
                         "data": {"email": email.as_str(), "purpose": purpose.key.as_str(), "event_id": event.event_id, "source": "system", "reason": "objection"}
                     });
-                    outbox.push(self.webhook_message(
-                        "consent.withdrawn",
-                        Some(subject.id),
-                        &payload,
-                    )?);
+                    outbox.extend(
+                        self.webhook_message("consent.withdrawn", Some(subject.id), &payload)
+                            .await?,
+                    );
                     withdrawn.push(purpose.key.to_string());
                     events.push(event);
                 }
@@ -1014,7 +1023,11 @@ impl App {
                 None => None,
             },
             submissions,
-            outbox: vec![self.webhook_message("subject.rectified", Some(subject.id), &payload)?],
+            outbox: self
+                .webhook_message("subject.rectified", Some(subject.id), &payload)
+                .await?
+                .into_iter()
+                .collect(),
         };
         let audit = self.audit_record(
             by,

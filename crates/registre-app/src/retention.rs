@@ -38,7 +38,7 @@ impl App {
                 report.add(&verdict);
                 expired_submissions.extend(verdict.expired_submissions.iter().map(|s| s.id));
                 if verdict.erase && !dry_run {
-                    doomed.push((self.retention_erasure(entry)?, verdict));
+                    doomed.push((self.retention_erasure(entry).await?, verdict));
                 }
             }
             for chunk in doomed.chunks(ERASURE_BATCH) {
@@ -93,7 +93,7 @@ impl App {
 
     /// The erasure of one person whose every purpose expired: the same writes as an
     /// erasure request, in one change set.
-    fn retention_erasure(&self, entry: &SubjectActivityRecord) -> AppResult<ChangeSet> {
+    async fn retention_erasure(&self, entry: &SubjectActivityRecord) -> AppResult<ChangeSet> {
         let subject = &entry.subject;
         let now = self.now();
         // Recipients are told with the address they know; a subject whose key no longer
@@ -118,7 +118,11 @@ impl App {
             "data": {"email": email, "event_id": marker.event_id, "reason": "retention"}
         });
         Ok(ChangeSet {
-            outbox: vec![self.webhook_message("subject.erased", None, &payload)?],
+            outbox: self
+                .webhook_message("subject.erased", None, &payload)
+                .await?
+                .into_iter()
+                .collect(),
             events: vec![marker],
             erasures: vec![Erasure {
                 subject_id: subject.id,

@@ -13,8 +13,18 @@ use registre_store::{
     WebhookDelivery,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use uuid::Uuid;
+
+/// The topics active subscriptions listen to, as read at `read_at`.
+pub(crate) struct ListenedTopics {
+    generation: u64,
+    read_at: std::time::Instant,
+    topics: Arc<HashSet<String>>,
+}
 
 /// The event types a subscription may ask for.
 pub const WEBHOOK_TOPICS: [&str; 7] = [
@@ -231,6 +241,45 @@ struct Attempt {
 impl App {
     // ---- subscriptions ----
 
+    /// The topics some active subscription listens to. Kept while no subscription changed
+    /// here, for at most the catalogue's second (the bound on a change made by another
+    /// server of the same database).
+    pub(crate) async fn listened_topics(&self) -> AppResult<Arc<HashSet<String>>> {
+        // Read before the subscriptions: a change made while they are read bumps it and
+        // what was read is not kept.
+        let generation = self.inner.webhooks_generation.load(Ordering::Acquire);
+        if let Ok(kept) = self.inner.listened_topics.read()
+            && let Some(kept) = kept.as_ref()
+            && kept.generation == generation
+            && kept.read_at.elapsed() < crate::catalogue::CATALOGUE_TTL
+        {
+            return Ok(kept.topics.clone());
+        }
+        let topics: Arc<HashSet<String>> = Arc::new(
+            self.stored_webhooks()
+                .await?
+                .into_iter()
+                .filter(|w| w.active)
+                .flat_map(|w| w.events)
+                .collect(),
+        );
+        if let Ok(mut kept) = self.inner.listened_topics.write() {
+            *kept = Some(ListenedTopics {
+                generation,
+                read_at: std::time::Instant::now(),
+                topics: topics.clone(),
+            });
+        }
+        Ok(topics)
+    }
+
+    /// What [`Self::listened_topics`] read is stale: a subscription changed here.
+    fn forget_listened_topics(&self) {
+        self.inner
+            .webhooks_generation
+            .fetch_add(1, Ordering::AcqRel);
+    }
+
     async fn stored_webhooks(&self) -> AppResult<Vec<StoredWebhook>> {
         let documents = self.store().documents(DocumentKind::Webhook).await?;
         Ok(documents
@@ -332,7 +381,9 @@ impl App {
             format!("webhook:{}", webhook.id),
             serde_json::json!({"events": webhook.events}),
         );
-        self.store().insert_document(&document, &audit).await?;
+        let inserted = self.store().insert_document(&document, &audit).await;
+        self.forget_listened_topics();
+        inserted?;
         let mut view = WebhookView::from(&webhook);
         if generated {
             view.secret = Some(secret);
@@ -356,7 +407,9 @@ impl App {
             format!("webhook:{id}"),
             serde_json::json!({}),
         );
-        self.store().update_document(&document, &audit).await?;
+        let updated = self.store().update_document(&document, &audit).await;
+        self.forget_listened_topics();
+        updated?;
         Ok(())
     }
 

@@ -400,6 +400,7 @@ async fn a_form_sent_with_no_box_ticked_records_the_message_and_no_consent(app: 
 }
 
 async fn form_consents_fire_the_same_webhooks_as_api_ones(app: TestApp) {
+    subscribe_to_consents(&app).await;
     send_form(
         &app,
         "account",
@@ -789,6 +790,7 @@ fn mail_link(mail: &str, path: &str) -> String {
 }
 
 async fn double_opt_in_waits_for_the_emailed_link_which_works_once(app: TestApp) {
+    subscribe_to_consents(&app).await;
     let thanks = send_form(&app, "newsletter", "jeanne@example.org", &["newsletter"]).await;
     assert!(thanks.text(".alert--info").contains("Check your inbox"));
     let (_, check) = app
@@ -904,6 +906,7 @@ async fn unconfirmed_grants_expire_after_seven_days(app: TestApp) {
 }
 
 async fn the_one_click_link_of_an_email_withdraws_without_signing_in(app: TestApp) {
+    subscribe_to_consents(&app).await;
     send_form(
         &app,
         "newsletter",
@@ -1205,4 +1208,15 @@ async fn nothing_a_visitor_types_is_stored_in_clear(app: TestApp) {
         .unwrap();
     assert_eq!(sealed.len(), 1);
     assert!(!contains(&sealed[0].fields_sealed, b"distinctive"));
+}
+
+/// A CRM's subscription to consent changes: without one, no webhook message is queued.
+async fn subscribe_to_consents(app: &TestApp) {
+    let (status, body) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/crm", "events": ["consent.granted", "consent.withdrawn"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }

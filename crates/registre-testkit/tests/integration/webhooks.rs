@@ -13,6 +13,7 @@ store_tests!(
     a_withdrawal_reaches_the_crm_signed_within_seconds,
     a_failed_delivery_is_retried_and_one_that_never_succeeds_is_dead_and_visible,
     several_workers_share_the_outbox_and_deliver_each_event_once,
+    a_message_is_queued_only_for_a_topic_an_active_subscription_listens_to,
     the_ledger_and_webhook_routes_are_in_the_openapi_document,
 );
 
@@ -403,4 +404,52 @@ async fn the_ledger_and_webhook_routes_are_in_the_openapi_document(app: TestApp)
             "{path} is not documented"
         );
     }
+}
+
+async fn a_message_is_queued_only_for_a_topic_an_active_subscription_listens_to(app: TestApp) {
+    let consent = |email: &str, action: &str| {
+        json!({"subject": {"email": email}, "purpose": "newsletter", "action": action})
+    };
+    let queued = |topic: &'static str| {
+        let app = &app;
+        async move {
+            app.sql_i64(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE channel = 'webhook' AND topic = '{topic}'"
+            ))
+            .await
+        }
+    };
+    // No subscription: nothing would ever be delivered, so nothing is kept.
+    let (status, _) = app
+        .post("/api/v1/consents", consent("ada@example.org", "grant"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(queued("consent.granted").await, 0);
+    // A subscription counts from the answer that created it, for its own topics only.
+    let webhook = subscribe(&app, "http://127.0.0.1:9/crm", &["consent.withdrawn"], "s3cret").await;
+    app.post("/api/v1/consents", consent("ada@example.org", "withdraw"))
+        .await;
+    app.post("/api/v1/consents", consent("alan@example.org", "grant"))
+        .await;
+    assert_eq!(queued("consent.withdrawn").await, 1);
+    assert_eq!(queued("consent.granted").await, 0);
+    // A paused one listens to nothing.
+    let (status, _) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/paused", "events": ["consent.granted"], "active": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.post("/api/v1/consents", consent("grace@example.org", "grant"))
+        .await;
+    assert_eq!(queued("consent.granted").await, 0);
+    // Once deleted, it is no longer listened to.
+    let (status, _) = app
+        .delete(&format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap()))
+        .await;
+    assert!(status.is_success(), "{status}");
+    app.post("/api/v1/consents", consent("alan@example.org", "withdraw"))
+        .await;
+    assert_eq!(queued("consent.withdrawn").await, 1);
 }
