@@ -26,30 +26,48 @@ pub struct GroupCommitter {
     sender: mpsc::Sender<(ChangeSet, Reply)>,
 }
 
+/// Takes whatever is queued, up to [`MAX_BATCH`], applies it, answers; until every sender is
+/// gone.
+async fn run(applier: impl BatchApplier, mut receiver: mpsc::Receiver<(ChangeSet, Reply)>) {
+    while let Some(first) = receiver.recv().await {
+        let mut changes = vec![first.0];
+        let mut replies = vec![first.1];
+        while changes.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok((change, reply)) => {
+                    changes.push(change);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        let results = applier.apply(changes).await;
+        for (reply, result) in replies.into_iter().zip(results) {
+            // A caller that went away no longer needs its answer; the write stands.
+            let _ = reply.send(result);
+        }
+    }
+}
+
 impl GroupCommitter {
     pub fn start(applier: impl BatchApplier) -> Self {
-        let (sender, mut receiver) = mpsc::channel::<(ChangeSet, Reply)>(MAX_BATCH * 8);
-        tokio::spawn(async move {
-            while let Some(first) = receiver.recv().await {
-                let mut changes = vec![first.0];
-                let mut replies = vec![first.1];
-                while changes.len() < MAX_BATCH {
-                    match receiver.try_recv() {
-                        Ok((change, reply)) => {
-                            changes.push(change);
-                            replies.push(reply);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let results = applier.apply(changes).await;
-                for (reply, result) in replies.into_iter().zip(results) {
-                    // A caller that went away no longer needs its answer; the write stands.
-                    let _ = reply.send(result);
-                }
-            }
-        });
+        let (sender, receiver) = mpsc::channel::<(ChangeSet, Reply)>(MAX_BATCH * 8);
+        tokio::spawn(run(applier, receiver));
         Self { sender }
+    }
+
+    /// [`Self::start`], with the loop on a thread and runtime of its own: each statement of
+    /// a batch then resumes at once instead of queueing behind the request handlers on the
+    /// shared workers. For stores whose driver does not tie connections to one runtime.
+    pub fn start_on_own_thread(applier: impl BatchApplier) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::channel::<(ChangeSet, Reply)>(MAX_BATCH * 8);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || runtime.block_on(run(applier, receiver)))?;
+        Ok(Self { sender })
     }
 
     pub async fn commit(&self, changes: Vec<ChangeSet>) -> Vec<StoreResult<Vec<ConsentEvent>>> {

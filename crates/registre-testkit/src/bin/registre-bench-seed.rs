@@ -3,7 +3,10 @@
 //! rate for comparison.
 //!
 //! `registre-bench-seed --data-dir DIR --subjects N [--events-per-subject K]`, `... --events N` and
-//! `registre-bench-seed --baseline-inserts DIR --batch 64 --seconds 10`.
+//! `registre-bench-seed --baseline-inserts DIR --batch 64 --seconds 10`, and
+//! `registre-bench-seed --data-dir DIR --grants N --clients 64`: N durable grants for new
+//! people through the application from that many concurrent tasks, without HTTP, to tell the
+//! store's share of the HTTP figure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use registre_app::{App, AppConfig};
@@ -52,6 +55,14 @@ async fn main() {
         Arc::new(SystemClock),
         AppConfig::new("http://localhost", &dir),
     );
+    if let Some(grants) = arg("--grants").and_then(|n| n.parse::<usize>().ok()) {
+        let clients: usize = arg("--clients").and_then(|n| n.parse().ok()).unwrap_or(64);
+        // As a serving process would be: its check cache warmed before the traffic comes.
+        let settle: u64 = arg("--settle").and_then(|n| n.parse().ok()).unwrap_or(5);
+        tokio::time::sleep(Duration::from_secs(settle)).await;
+        grant_in_process(app, grants, clients).await;
+        return;
+    }
     let started = Instant::now();
     match (subjects, events) {
         (Some(count), _) => {
@@ -79,6 +90,53 @@ async fn main() {
         }
         (None, None) => panic!("--subjects N or --events N"),
     }
+}
+
+/// `grants` grants for new people from `clients` concurrent tasks, each waiting for its
+/// grant to be durable before the next, as HTTP clients do.
+async fn grant_in_process(app: App, grants: usize, clients: usize) {
+    let by = registre_app::Principal::system();
+    let run = std::process::id();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let (app, by) = (app.clone(), by.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            for n in (client..grants).step_by(clients) {
+                let request = registre_app::ConsentRequest {
+                    subject: registre_app::SubjectRef {
+                        email: Some(format!("inproc{run}-{n}@example.org")),
+                        external_id: None,
+                    },
+                    purpose: "newsletter".into(),
+                    action: "grant".into(),
+                    source: Some("api".into()),
+                    touchpoint: None,
+                    notice_version: None,
+                    occurred_at: None,
+                    provenance: None,
+                };
+                let at = Instant::now();
+                app.record_consent(&by, request).await.unwrap();
+                latencies.push(at.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::with_capacity(grants);
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let p = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "in-process grants: {grants} from {clients} tasks in {elapsed:.2} s: {:.0}/s, p50 {:?}, p99 {:?}",
+        grants as f64 / elapsed,
+        p(0.5),
+        p(0.99)
+    );
 }
 
 /// Rows shaped like ledger events, inserted `batch` per durable transaction (WAL,
