@@ -8,6 +8,7 @@ mod access;
 mod apply;
 mod batched;
 mod cache;
+mod checkpointer;
 mod console;
 mod documents;
 pub mod maintenance;
@@ -48,13 +49,11 @@ fn options(path: &Path) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
         // Pages read through a memory map rather than copied in by read(2).
         .pragma("mmap_size", "1073741824")
-        // The writer copies the log back into the file in its own commit once the log has
-        // this many pages. At SQLite's 1,000, a stream of sign-ups for new people (each
-        // writes one random page of the blind index) pays for a checkpoint every twenty
-        // commits or so; at 10,000 a page written twice in between is copied once, and
-        // durable grants went from about 8,000/s to 11,000-13,600/s (BENCHMARKS.md). The
-        // page cache stays at SQLite's default: a larger one made every commit walk it.
-        .pragma("wal_autocheckpoint", "10000")
+        // The log is copied back into the file beside the writer (see `checkpointer.rs`);
+        // the writer's own checkpoint is a backstop. The page cache stays at SQLite's
+        // default: a 64 MiB one made every commit walk it, and cost a third of the durable
+        // grants (BENCHMARKS.md).
+        .pragma("wal_autocheckpoint", checkpointer::WRITER_BACKSTOP_PAGES)
         .statement_cache_capacity(256)
 }
 
@@ -92,6 +91,8 @@ impl SqliteStore {
             cache: cache.clone(),
         })
         .map_err(|e| StoreError::Other(format!("cannot start the ledger writer: {e}")))?;
+        checkpointer::spawn(path, std::sync::Arc::downgrade(&cache))
+            .map_err(|e| StoreError::Other(format!("cannot start the checkpointer: {e}")))?;
         tokio::spawn(watch_external_writes(
             writer.clone(),
             reader.clone(),

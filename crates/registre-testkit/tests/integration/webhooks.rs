@@ -407,9 +407,7 @@ async fn the_ledger_and_webhook_routes_are_in_the_openapi_document(app: TestApp)
 }
 
 async fn a_message_is_queued_only_for_a_topic_an_active_subscription_listens_to(app: TestApp) {
-    let consent = |email: &str, action: &str| {
-        json!({"subject": {"email": email}, "purpose": "newsletter", "action": action})
-    };
+    let consent = |email: &str, action: &str| json!({"subject": {"email": email}, "purpose": "newsletter", "action": action});
     let queued = |topic: &'static str| {
         let app = &app;
         async move {
@@ -426,7 +424,13 @@ async fn a_message_is_queued_only_for_a_topic_an_active_subscription_listens_to(
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(queued("consent.granted").await, 0);
     // A subscription counts from the answer that created it, for its own topics only.
-    let webhook = subscribe(&app, "http://127.0.0.1:9/crm", &["consent.withdrawn"], "s3cret").await;
+    let webhook = subscribe(
+        &app,
+        "http://127.0.0.1:9/crm",
+        &["consent.withdrawn"],
+        "s3cret",
+    )
+    .await;
     app.post("/api/v1/consents", consent("ada@example.org", "withdraw"))
         .await;
     app.post("/api/v1/consents", consent("alan@example.org", "grant"))
@@ -446,7 +450,10 @@ async fn a_message_is_queued_only_for_a_topic_an_active_subscription_listens_to(
     assert_eq!(queued("consent.granted").await, 0);
     // Once deleted, it is no longer listened to.
     let (status, _) = app
-        .delete(&format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap()))
+        .delete(&format!(
+            "/api/v1/webhooks/{}",
+            webhook["id"].as_str().unwrap()
+        ))
         .await;
     assert!(status.is_success(), "{status}");
     app.post("/api/v1/consents", consent("alan@example.org", "withdraw"))
