@@ -29,5 +29,5 @@ import sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 q = lambda sql: db.execute(sql).fetchone()[0]
 print(f"stored: {q('SELECT COUNT(*) FROM submissions')} submissions, {q('SELECT COUNT(*) FROM subjects')} subjects, "
-      f"{q('SELECT COUNT(*) FROM consent_events')} ledger events, {q('SELECT COUNT(*) FROM outbox')} webhook rows")
+      f"{q('SELECT COUNT(*) FROM consent_events')} ledger events, {q('SELECT COUNT(*) FROM outbox')} webhook rows (none without a subscription)")
 PY
