@@ -241,10 +241,15 @@ struct Attempt {
 impl App {
     // ---- subscriptions ----
 
-    /// The topics some active subscription listens to. Kept while no subscription changed
-    /// here, for at most the catalogue's second (the bound on a change made by another
-    /// server of the same database).
+    /// The topics some active subscription listens to. Kept, when this server makes every
+    /// change to the subscriptions (SQLite), until one changes here or for the catalogue's
+    /// second at most; read afresh for every message when several servers share the
+    /// database, so that a subscription made on one counts on all from the answer that
+    /// created it.
     pub(crate) async fn listened_topics(&self) -> AppResult<Arc<HashSet<String>>> {
+        if !self.store().sole_writer() {
+            return Ok(Arc::new(Self::topics_of(self.stored_webhooks().await?)));
+        }
         // Read before the subscriptions: a change made while they are read bumps it and
         // what was read is not kept.
         let generation = self.inner.webhooks_generation.load(Ordering::Acquire);
@@ -255,14 +260,7 @@ impl App {
         {
             return Ok(kept.topics.clone());
         }
-        let topics: Arc<HashSet<String>> = Arc::new(
-            self.stored_webhooks()
-                .await?
-                .into_iter()
-                .filter(|w| w.active)
-                .flat_map(|w| w.events)
-                .collect(),
-        );
+        let topics = Arc::new(Self::topics_of(self.stored_webhooks().await?));
         if let Ok(mut kept) = self.inner.listened_topics.write() {
             *kept = Some(ListenedTopics {
                 generation,
@@ -271,6 +269,14 @@ impl App {
             });
         }
         Ok(topics)
+    }
+
+    fn topics_of(webhooks: Vec<StoredWebhook>) -> HashSet<String> {
+        webhooks
+            .into_iter()
+            .filter(|w| w.active)
+            .flat_map(|w| w.events)
+            .collect()
     }
 
     /// What [`Self::listened_topics`] read is stale: a subscription changed here.

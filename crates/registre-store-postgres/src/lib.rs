@@ -96,6 +96,10 @@ impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+
+    fn sole_writer(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait::async_trait]

@@ -208,6 +208,12 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    /// One serving process per file; an outside write (the CLI) is seen through
+    /// `PRAGMA data_version`.
+    fn sole_writer(&self) -> bool {
+        true
+    }
 }
 
 #[async_trait::async_trait]

@@ -193,6 +193,11 @@ pub trait Store:
 {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
+
+    /// Whether this process makes every change that matters to what the application keeps
+    /// in memory, so that forgetting it on its own changes is enough. False when several
+    /// servers share the database: what another one changed must be read again.
+    fn sole_writer(&self) -> bool;
 }
 
 /// Where a snapshot goes, part by part (the backup archive): each part is begun, written in

@@ -170,5 +170,42 @@ async fn two_servers_on_one_postgres_keep_one_chain() {
             check(&client, &reader.url, &key, &email).await["state"],
             "granted"
         );
-    }
+    } // A subscription made on one server counts on the other from its answer on.
+    let created: Value = client
+        .post(format!("{}/api/v1/webhooks", first.url))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": "http://127.0.0.1:9/crm", "events": ["consent.granted"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(
+        grant(&client, &second.url, &key, "after-subscribing@example.org")
+            .await
+            .is_some()
+    );
+    registre_testkit::eventually(
+        Duration::from_secs(20),
+        "a delivery for the grant made on the other server",
+        || {
+            let (client, url, key, id) =
+                (client.clone(), first.url.clone(), key.clone(), id.clone());
+            async move {
+                let list: Value = client
+                    .get(format!("{url}/api/v1/webhooks/{id}/deliveries"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (list["items"].as_array()?.len() == 1).then_some(())
+            }
+        },
+    )
+    .await;
 }
