@@ -275,9 +275,7 @@ impl App {
             events: vec![event],
             outbox: self
                 .webhook_message(topic, Some(subject.id), &payload)
-                .await?
-                .into_iter()
-                .collect(),
+                .await?,
             new_subjects: new_subject.into_iter().collect(),
             at: now,
             ..Default::default()

@@ -121,9 +121,7 @@ impl App {
                 let change = ChangeSet {
                     outbox: self
                         .webhook_message("subject.erased", None, &payload(marker.event_id, true))
-                        .await?
-                        .into_iter()
-                        .collect(),
+                        .await?,
                     events: vec![marker],
                     erasures: vec![Erasure {
                         subject_id: subject.id,
@@ -172,9 +170,7 @@ impl App {
                 let change = ChangeSet {
                     outbox: self
                         .webhook_message("subject.erased", Some(subject.id), &payload(restrict_id, false))
-                        .await?
-                        .into_iter()
-                        .collect(),
+                        .await?,
                     events,
                     audit: Some(self.audit_record(by, "subject.restricted", format!("subject:{}", subject.id), serde_json::json!({"reason": "erasure with data kept for a legal obligation"}))),
                     at: now,

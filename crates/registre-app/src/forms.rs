@@ -388,7 +388,7 @@ impl App {
         event: &NewConsentEvent,
         email: &Email,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<Option<OutboxRecord>> {
+    ) -> AppResult<Vec<OutboxRecord>> {
         // The same payload as a consent recorded through the API.
         let payload = serde_json::json!({
             "id": event.event_id, "type": topic, "occurred_at": now,

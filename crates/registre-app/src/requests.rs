@@ -385,11 +385,9 @@ impl App {
             "id": Uuid::now_v7(), "type": "request.created", "occurred_at": now,
             "data": {"request_id": record.id, "request_type": request_type.as_str(), "due_at": record.due_at, "channel": channel}
         });
-        let outbox: Vec<_> = self
+        let outbox = self
             .webhook_message("request.created", record.subject_id, &payload)
-            .await?
-            .into_iter()
-            .collect();
+            .await?;
         let audit = self.audit_record(
             by,
             "request.created",
@@ -712,11 +710,7 @@ impl App {
             let message = self
                 .webhook_message("request.due_soon", None, &payload)
                 .await?;
-            if self
-                .store()
-                .mark_reminded(record.id, now, message.as_slice())
-                .await?
-            {
+            if self.store().mark_reminded(record.id, now, &message).await? {
                 sent += 1;
             }
         }
@@ -769,9 +763,7 @@ impl App {
         let change = ChangeSet {
             outbox: self
                 .webhook_message(topic, Some(subject.id), &payload)
-                .await?
-                .into_iter()
-                .collect(),
+                .await?,
             events: vec![event],
             audit: Some(self.audit_record(
                 by,
@@ -1025,9 +1017,7 @@ impl App {
             submissions,
             outbox: self
                 .webhook_message("subject.rectified", Some(subject.id), &payload)
-                .await?
-                .into_iter()
-                .collect(),
+                .await?,
         };
         let audit = self.audit_record(
             by,

@@ -120,9 +120,7 @@ impl App {
         Ok(ChangeSet {
             outbox: self
                 .webhook_message("subject.erased", None, &payload)
-                .await?
-                .into_iter()
-                .collect(),
+                .await?,
             events: vec![marker],
             erasures: vec![Erasure {
                 subject_id: subject.id,

@@ -66,30 +66,30 @@ impl App {
         Ok(key.open_string(EMAIL_CONTEXT, &subject.email_sealed)?)
     }
 
-    /// The webhook message for `topic`, or none when no active subscription listens to it
-    /// (nothing would ever be delivered). The payload (which carries the email a CRM needs)
-    /// is sealed at rest and deleted once delivered.
+    /// The outbox rows for `topic`: its webhook message, or none when no active
+    /// subscription listens to it (nothing would ever be delivered). The payload (which
+    /// carries the email a CRM needs) is sealed at rest and deleted once delivered.
     pub(crate) async fn webhook_message(
         &self,
         topic: &str,
         subject_id: Option<Uuid>,
         payload: &serde_json::Value,
-    ) -> AppResult<Option<OutboxRecord>> {
+    ) -> AppResult<Vec<OutboxRecord>> {
         if !self.listened_topics().await?.contains(topic) {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let sealed = self
             .keyring()
             .system_key()
             .seal(OUTBOX_CONTEXT, payload.to_string().as_bytes())?;
-        Ok(Some(OutboxRecord {
+        Ok(vec![OutboxRecord {
             id: Uuid::now_v7(),
             channel: "webhook".into(),
             topic: topic.into(),
             subject_id,
             payload: sealed,
             created_at: self.now(),
-        }))
+        }])
     }
 
     /// Opens an outbox payload sealed by [`Self::webhook_message`].

@@ -209,8 +209,8 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    /// One serving process per file; an outside write (the CLI) is seen through
-    /// `PRAGMA data_version`.
+    /// One serving process per file. An outside write (the CLI) reaches the store's cache
+    /// through `PRAGMA data_version`, the application's memos within their second.
     fn sole_writer(&self) -> bool {
         true
     }

@@ -95,6 +95,10 @@ async fn main() {
 /// `grants` grants for new people from `clients` concurrent tasks, each waiting for its
 /// grant to be durable before the next, as HTTP clients do.
 async fn grant_in_process(app: App, grants: usize, clients: usize) {
+    assert!(
+        grants > 0 && clients > 0,
+        "--grants and --clients take a positive count"
+    );
     let by = registre_app::Principal::system();
     let run = std::process::id();
     let started = Instant::now();
