@@ -1,7 +1,8 @@
 //! Applying change sets: the only code that appends to the ledger.
 use crate::documents::append_audit;
 use crate::map_err;
-use crate::subjects::parse_state;
+use crate::subject_index::{IndexWrite, SubjectIndex};
+use crate::subjects::{insert_subject, parse_state};
 use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentState};
 use registre_store::{
     ApplyFuture, BatchApplier, ChangeSet, SPENT_NONCE_CONSTRAINT, SUBJECT_INDEX_CONSTRAINT,
@@ -12,6 +13,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 pub(crate) struct Applier {
     pub(crate) writer: SqlitePool,
     pub(crate) cache: std::sync::Arc<crate::cache::CheckCache>,
+    pub(crate) index: std::sync::Arc<SubjectIndex>,
 }
 
 impl BatchApplier for Applier {
@@ -38,14 +40,16 @@ impl Applier {
         &self,
         batch: &[ChangeSet],
     ) -> StoreResult<Vec<StoreResult<Vec<ConsentEvent>>>> {
+        let mut write = self.index.write().await;
         if batch.iter().all(crate::batched::is_plain)
             && let crate::batched::Batched::Done(results) =
-                crate::batched::apply(&self.writer, batch).await?
+                crate::batched::apply(&self.writer, batch, &mut write).await?
         {
+            write.committed();
             self.invalidate_all(batch, &results);
             return Ok(results);
         }
-        self.apply_row_by_row(batch).await
+        self.apply_row_by_row(batch, write).await
     }
 
     fn invalidate_all(&self, batch: &[ChangeSet], results: &[StoreResult<Vec<ConsentEvent>>]) {
@@ -61,8 +65,10 @@ impl Applier {
     async fn apply_row_by_row(
         &self,
         batch: &[ChangeSet],
+        mut write: IndexWrite<'_>,
     ) -> StoreResult<Vec<StoreResult<Vec<ConsentEvent>>>> {
         let mut tx = crate::begin_write(&self.writer).await?;
+        write.sync(&mut tx).await?;
         let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE chain = 'ledger'")
             .fetch_one(&mut *tx)
             .await
@@ -74,7 +80,8 @@ impl Applier {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
-            match apply_one(&mut tx, change, &head).await {
+            let mark = write.mark();
+            match apply_one(&mut tx, change, &head, &mut write).await {
                 Ok(events) => {
                     sqlx::query("RELEASE change_set")
                         .execute(&mut *tx)
@@ -86,6 +93,7 @@ impl Applier {
                     results.push(Ok(events));
                 }
                 Err(error) => {
+                    write.rollback_to(mark);
                     sqlx::query("ROLLBACK TO change_set")
                         .execute(&mut *tx)
                         .await
@@ -105,6 +113,7 @@ impl Applier {
             .await
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
+        write.committed();
         self.invalidate_all(batch, &results);
         Ok(results)
     }
@@ -140,6 +149,7 @@ async fn apply_one(
     conn: &mut SqliteConnection,
     change: &ChangeSet,
     head: &(i64, String),
+    write: &mut IndexWrite<'_>,
 ) -> StoreResult<Vec<ConsentEvent>> {
     for spent in &change.spent_nonces {
         let done = sqlx::query("INSERT INTO spent_tokens (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING")
@@ -155,27 +165,17 @@ async fn apply_one(
         }
     }
     for subject in &change.new_subjects {
-        let done = sqlx::query(
-            "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blind_index) DO NOTHING",
-        )
-        .bind(subject.id)
-        .bind(&subject.blind_index)
-        .bind(&subject.wrapped_key)
-        .bind(&subject.email_sealed)
-        .bind(&subject.external_id_index)
-        .bind(&subject.external_id_sealed)
-        .bind(subject.restricted)
-        .bind(subject.objected_to_marketing)
-        .bind(subject.created_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-        if done.rows_affected() == 0 {
+        if !write
+            .taken(conn, &[subject.blind_index.as_slice()])
+            .await?
+            .is_empty()
+        {
             return Err(StoreError::Conflict {
                 constraint: SUBJECT_INDEX_CONSTRAINT.into(),
             });
         }
+        insert_subject(conn, subject).await?;
+        write.added(&subject.blind_index, subject.id);
     }
     for submission in &change.submissions {
         sqlx::query("INSERT INTO submissions (id, subject_id, touchpoint, notice_version, fields_sealed, received_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -219,11 +219,15 @@ async fn apply_one(
         events.push(event);
     }
     for erasure in &change.erasures {
-        sqlx::query("DELETE FROM subjects WHERE id = $1")
-            .bind(erasure.subject_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+        let held: Option<Vec<u8>> =
+            sqlx::query_scalar("DELETE FROM subjects WHERE id = $1 RETURNING blind_index")
+                .bind(erasure.subject_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        if let Some(blind_index) = held {
+            write.remove(conn, &blind_index, erasure.subject_id).await?;
+        }
         sqlx::query("INSERT INTO suppressions (blind_index, erased_at) VALUES ($1, $2) ON CONFLICT (blind_index) DO NOTHING")
             .bind(&erasure.blind_index)
             .bind(erasure.at)

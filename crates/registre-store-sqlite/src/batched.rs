@@ -10,6 +10,7 @@
 //! pre-checks do not know, a foreign key) rolls the whole transaction back and the caller
 //! applies the batch again row by row, so that results stay exactly those of that path.
 use crate::map_err;
+use crate::subject_index::IndexWrite;
 use crate::subjects::parse_state;
 use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentState};
 use registre_store::{
@@ -73,13 +74,19 @@ fn any_of(select: &str, count: usize) -> String {
 
 /// Applies `batch` (every change set [`is_plain`]) in one transaction on `writer`.
 /// An error is returned only when the commit itself failed.
-pub(crate) async fn apply(writer: &SqlitePool, batch: &[ChangeSet]) -> StoreResult<Batched> {
+pub(crate) async fn apply(
+    writer: &SqlitePool,
+    batch: &[ChangeSet],
+    write: &mut IndexWrite<'_>,
+) -> StoreResult<Batched> {
     let mut tx = crate::begin_write(writer).await?;
-    let prepared = match prepare_and_write(&mut tx, batch).await {
+    let mark = write.mark();
+    let prepared = match prepare_and_write(&mut tx, batch, write).await {
         Ok(prepared) => prepared,
         Err(_) => {
             // Dropping the transaction rolls it back; the row-by-row path decides.
             drop(tx);
+            write.rollback_to(mark);
             return Ok(Batched::Fallback);
         }
     };
@@ -90,7 +97,9 @@ pub(crate) async fn apply(writer: &SqlitePool, batch: &[ChangeSet]) -> StoreResu
 async fn prepare_and_write(
     conn: &mut SqliteConnection,
     batch: &[ChangeSet],
+    write: &mut IndexWrite<'_>,
 ) -> StoreResult<Vec<StoreResult<Vec<ConsentEvent>>>> {
+    write.sync(conn).await?;
     let head = sqlx::query("SELECT seq, hash FROM chain_heads WHERE chain = 'ledger'")
         .fetch_one(&mut *conn)
         .await
@@ -116,18 +125,7 @@ async fn prepare_and_write(
         .iter()
         .flat_map(|c| c.new_subjects.iter().map(|s| s.blind_index.as_slice()))
         .collect();
-    let mut known: HashSet<Vec<u8>> = HashSet::new();
-    for chunk in indexes.chunks(MAX_ROWS * 4) {
-        let sql = any_of(
-            "SELECT blind_index FROM subjects WHERE blind_index",
-            chunk.len(),
-        );
-        let mut query = sqlx::query_scalar::<Sqlite, Vec<u8>>(sqlx::AssertSqlSafe(sql));
-        for index in chunk {
-            query = query.bind(*index);
-        }
-        known.extend(query.fetch_all(&mut *conn).await.map_err(map_err)?);
-    }
+    let mut known = write.taken(conn, &indexes).await?;
     let mut refused: Vec<Option<&'static str>> = Vec::with_capacity(batch.len());
     for change in batch {
         let mut own_nonces = HashSet::new();
@@ -250,6 +248,9 @@ async fn prepare_and_write(
         }
         query.execute(&mut *conn).await.map_err(map_err)?;
         offset += size;
+    }
+    for subject in &subject_rows {
+        write.added(&subject.blind_index, subject.id);
     }
 
     let submission_rows: Vec<_> = accepted().flat_map(|c| &c.submissions).collect();

@@ -16,6 +16,9 @@ mod proofs;
 mod registers;
 mod requests;
 mod scan;
+mod subject_index;
+#[cfg(test)]
+mod subject_index_tests;
 mod subjects;
 mod tokens;
 
@@ -34,6 +37,8 @@ pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) committer: GroupCommitter,
     pub(crate) cache: std::sync::Arc<cache::CheckCache>,
+    /// The people not yet in the merged blind index (see `subject_index.rs`).
+    pub(crate) index: std::sync::Arc<subject_index::SubjectIndex>,
     /// The database file, for the connections that bypass sqlx (see `scan.rs`).
     pub(crate) path: std::sync::Arc<Path>,
 }
@@ -86,17 +91,25 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         let cache = std::sync::Arc::new(cache::CheckCache::default());
+        let index = std::sync::Arc::new(subject_index::SubjectIndex::default());
         let committer = GroupCommitter::start_on_own_thread(apply::Applier {
             writer: writer.clone(),
             cache: cache.clone(),
+            index: index.clone(),
         })
         .map_err(|e| StoreError::Other(format!("cannot start the ledger writer: {e}")))?;
+        index.load(&writer).await?;
+        tokio::spawn(subject_index::run_merger(
+            writer.clone(),
+            std::sync::Arc::downgrade(&index),
+        ));
         checkpointer::spawn(path, std::sync::Arc::downgrade(&cache))
             .map_err(|e| StoreError::Other(format!("cannot start the checkpointer: {e}")))?;
         tokio::spawn(watch_external_writes(
             writer.clone(),
             reader.clone(),
             std::sync::Arc::downgrade(&cache),
+            std::sync::Arc::downgrade(&index),
         ));
         tokio::spawn(subjects::warm_cache(
             reader.clone(),
@@ -107,6 +120,7 @@ impl SqliteStore {
             writer,
             committer,
             cache,
+            index,
             path: path.into(),
         })
     }
@@ -130,15 +144,19 @@ impl SqliteStore {
             return Err(StoreError::Other("this database's schema is older than this binary: start `registre serve` once to migrate it".into()));
         }
         let cache = std::sync::Arc::new(cache::CheckCache::default());
+        // Never loaded: look-ups read the pending rows (see `subject_index.rs`).
+        let index = std::sync::Arc::new(subject_index::SubjectIndex::default());
         let committer = GroupCommitter::start(apply::Applier {
             writer: reader.clone(),
             cache: cache.clone(),
+            index: index.clone(),
         });
         Ok(Self {
             reader: reader.clone(),
             writer: reader,
             committer,
             cache,
+            index,
             path: path.into(),
         })
     }
@@ -178,6 +196,7 @@ async fn watch_external_writes(
     writer: SqlitePool,
     reader: SqlitePool,
     cache: std::sync::Weak<cache::CheckCache>,
+    index: std::sync::Weak<subject_index::SubjectIndex>,
 ) {
     let mut last: Option<i64> = None;
     loop {
@@ -191,6 +210,9 @@ async fn watch_external_writes(
         };
         if last.is_some_and(|seen| seen != row) {
             cache.clear();
+        }
+        if let Some(index) = index.upgrade() {
+            index.observe(row);
         }
         last = Some(row);
         if cache.take_rewarm() {

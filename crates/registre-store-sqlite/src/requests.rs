@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use registre_domain::audit::AuditRecord;
 use registre_store::{
-    ErasureCertificate, OutboxRecord, Rectification, RequestRecord, RequestStore, StoreError,
-    StoreResult,
+    ErasureCertificate, OutboxRecord, Rectification, RequestRecord, RequestStore,
+    SUBJECT_INDEX_CONSTRAINT, StoreError, StoreResult,
 };
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
@@ -273,20 +273,39 @@ impl RequestStore for SqliteStore {
     }
 
     async fn rectify(&self, rectification: &Rectification, audit: &AuditRecord) -> StoreResult<()> {
+        let mut write = self.index.write().await;
         let mut tx = self.write_tx().await?;
+        write.sync(&mut tx).await?;
         if let Some((blind_index, email_sealed)) = &rectification.new_email {
-            let done = sqlx::query(
-                "UPDATE subjects SET blind_index = $2, email_sealed = $3 WHERE id = $1",
-            )
-            .bind(rectification.subject_id)
-            .bind(blind_index)
-            .bind(email_sealed)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if done.rows_affected() == 0 {
+            let held: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT blind_index FROM subjects WHERE id = $1")
+                    .bind(rectification.subject_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            let Some(held) = held else {
                 return Err(StoreError::NotFound);
+            };
+            if held != *blind_index {
+                if write.resolve(&mut tx, blind_index).await?.is_some() {
+                    return Err(StoreError::Conflict {
+                        constraint: SUBJECT_INDEX_CONSTRAINT.into(),
+                    });
+                }
+                write
+                    .remove(&mut tx, &held, rectification.subject_id)
+                    .await?;
+                write
+                    .insert_indexed(&mut tx, blind_index, rectification.subject_id)
+                    .await?;
             }
+            sqlx::query("UPDATE subjects SET blind_index = $2, email_sealed = $3 WHERE id = $1")
+                .bind(rectification.subject_id)
+                .bind(blind_index)
+                .bind(email_sealed)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
             sqlx::query("UPDATE requests SET blind_index = $2 WHERE subject_id = $1")
                 .bind(rectification.subject_id)
                 .bind(blind_index)
@@ -310,6 +329,7 @@ impl RequestStore for SqliteStore {
         }
         append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
+        write.committed();
         if rectification.new_email.is_some() {
             // The old blind index is not known here, and a lookup may have cached "no such
             // person" under the new one: forget every cached subject.

@@ -57,59 +57,107 @@ fn consent_event(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ConsentEvent> {
 pub(crate) const SUBJECT_COLUMNS: &str = "id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at";
 pub(crate) const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
 
+/// Appends a new person to `subjects`; whether their blind index is free is for the caller
+/// to know (see `subject_index.rs`).
+pub(crate) async fn insert_subject(
+    conn: &mut sqlx::SqliteConnection,
+    subject: &SubjectRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(subject.id)
+    .bind(&subject.blind_index)
+    .bind(&subject.wrapped_key)
+    .bind(&subject.email_sealed)
+    .bind(&subject.external_id_index)
+    .bind(&subject.external_id_sealed)
+    .bind(subject.restricted)
+    .bind(subject.objected_to_marketing)
+    .bind(subject.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// The row of `select` (naming `subjects` as `s`; `$3` is `extra`) for whoever holds
+    /// `blind_index`, through the pending people and the merged index.
+    pub(crate) async fn row_by_index(
+        &self,
+        select: &str,
+        blind_index: &[u8],
+        extra: Option<&str>,
+    ) -> StoreResult<Option<sqlx::sqlite::SqliteRow>> {
+        let pending = self.index.pending(blind_index);
+        let row = sqlx::query(sqlx::AssertSqlSafe(crate::subject_index::by_index(select)))
+            .bind(blind_index)
+            .bind(pending)
+            .bind(extra)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        if row.is_some() || !self.index.is_stale() {
+            return Ok(row);
+        }
+        sqlx::query(sqlx::AssertSqlSafe(crate::subject_index::pending_by_index(
+            select,
+        )))
+        .bind(blind_index)
+        .bind(pending)
+        .bind(extra)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)
+    }
+}
+
 #[async_trait]
 impl SubjectStore for SqliteStore {
     async fn get_or_create_subject(&self, candidate: &SubjectRecord) -> StoreResult<SubjectRecord> {
+        let mut write = self.index.write().await;
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blind_index) DO NOTHING",
-        )
-        .bind(candidate.id)
-        .bind(&candidate.blind_index)
-        .bind(&candidate.wrapped_key)
-        .bind(&candidate.email_sealed)
-        .bind(&candidate.external_id_index)
-        .bind(&candidate.external_id_sealed)
-        .bind(candidate.restricted)
-        .bind(candidate.objected_to_marketing)
-        .bind(candidate.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        write.sync(&mut tx).await?;
+        let id = match write.resolve(&mut tx, &candidate.blind_index).await? {
+            Some(id) => id,
+            None => {
+                insert_subject(&mut tx, candidate).await?;
+                write.added(&candidate.blind_index, candidate.id);
+                candidate.id
+            }
+        };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE blind_index = $1"
+            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1"
         )))
-        .bind(&candidate.blind_index)
+        .bind(id)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
+        write.committed();
         self.cache.forget_subject(&candidate.blind_index);
         Ok(subject(&row))
     }
 
     async fn create_subjects(&self, subjects: &[SubjectRecord]) -> StoreResult<()> {
+        let mut write = self.index.write().await;
         let mut tx = self.write_tx().await?;
+        write.sync(&mut tx).await?;
         for candidate in subjects {
-            sqlx::query(
-                "INSERT INTO subjects (id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (blind_index) DO NOTHING",
-            )
-            .bind(candidate.id)
-            .bind(&candidate.blind_index)
-            .bind(&candidate.wrapped_key)
-            .bind(&candidate.email_sealed)
-            .bind(&candidate.external_id_index)
-            .bind(&candidate.external_id_sealed)
-            .bind(candidate.restricted)
-            .bind(candidate.objected_to_marketing)
-            .bind(candidate.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            // Someone who already has a record keeps it.
+            if write
+                .taken(&mut tx, &[candidate.blind_index.as_slice()])
+                .await?
+                .is_empty()
+            {
+                insert_subject(&mut tx, candidate).await?;
+                write.added(&candidate.blind_index, candidate.id);
+            }
         }
         tx.commit().await.map_err(map_err)?;
+        write.committed();
         for subject in subjects {
             self.cache.forget_subject(&subject.blind_index);
         }
@@ -121,13 +169,8 @@ impl SubjectStore for SqliteStore {
             return Ok(cached);
         }
         let seen = self.cache.generation();
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUBJECT_COLUMNS} FROM subjects WHERE blind_index = $1"
-        )))
-        .bind(blind_index)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
+        let select = format!("SELECT {SUBJECT_COLUMNS} FROM subjects s");
+        let row = self.row_by_index(&select, blind_index, None).await?;
         let found = row.as_ref().map(subject);
         self.cache.put_subject(seen, blind_index, found.clone());
         Ok(found)
@@ -139,17 +182,15 @@ impl SubjectStore for SqliteStore {
         }
         // One read for the person and the purpose's state; both cached for the next check.
         let seen = self.cache.generation();
-        let row = sqlx::query(
-            "SELECT s.id, s.blind_index, s.wrapped_key, s.email_sealed, s.external_id_index, s.external_id_sealed, s.restricted, s.objected_to_marketing, s.created_at,
-                    c.state, c.since, c.last_seq
-             FROM subjects s LEFT JOIN consent_states c ON c.subject_id = s.id AND c.purpose = $2
-             WHERE s.blind_index = $1",
-        )
-        .bind(blind_index)
-        .bind(purpose)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
+        let row = self
+            .row_by_index(
+                "SELECT s.id, s.blind_index, s.wrapped_key, s.email_sealed, s.external_id_index, s.external_id_sealed, s.restricted, s.objected_to_marketing, s.created_at,
+                        c.state, c.since, c.last_seq
+                 FROM subjects s LEFT JOIN consent_states c ON c.subject_id = s.id AND c.purpose = $3",
+                blind_index,
+                Some(purpose),
+            )
+            .await?;
         let Some(row) = row else {
             self.cache.put_subject(seen, blind_index, None);
             return Ok(CheckView {
