@@ -189,8 +189,9 @@ async fn a_person_another_process_created_is_never_created_again() {
     assert!(refused(&create(&cli, &[person(3)]).await[0]));
 }
 
-#[tokio::test]
-async fn an_erased_person_frees_their_blind_index_pending_or_merged() {
+/// A store holding person 1, merged, and person 2, pending.
+async fn one_merged_one_pending() -> (tempfile::TempDir, SqliteStore, SubjectRecord, SubjectRecord)
+{
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
     let merged = person(1);
@@ -198,6 +199,12 @@ async fn an_erased_person_frees_their_blind_index_pending_or_merged() {
     store.index.merge(&store.writer).await.unwrap();
     let pending = person(2);
     assert!(create(&store, std::slice::from_ref(&pending)).await[0].is_ok());
+    (dir, store, merged, pending)
+}
+
+#[tokio::test]
+async fn an_erased_person_frees_their_blind_index_pending_or_merged() {
+    let (_dir, store, merged, pending) = one_merged_one_pending().await;
 
     for subject in [&merged, &pending] {
         let erase = ChangeSet {
@@ -227,13 +234,7 @@ async fn an_erased_person_frees_their_blind_index_pending_or_merged() {
 
 #[tokio::test]
 async fn a_rectified_email_moves_the_blind_index_pending_or_merged() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
-    let merged = person(1);
-    assert!(create(&store, std::slice::from_ref(&merged)).await[0].is_ok());
-    store.index.merge(&store.writer).await.unwrap();
-    let pending = person(2);
-    assert!(create(&store, std::slice::from_ref(&pending)).await[0].is_ok());
+    let (dir, store, merged, pending) = one_merged_one_pending().await;
 
     for (subject, to) in [(&merged, 11), (&pending, 12)] {
         let rectification = Rectification {
