@@ -346,3 +346,39 @@ async fn people_in_an_old_database(
     pool.close().await;
     ids
 }
+
+#[tokio::test]
+async fn a_merge_cut_short_by_a_crash_is_finished_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<_> = (0..40).map(person).collect();
+    {
+        let store = open(&dir).await;
+        assert!(create(&store, &people).await.iter().all(Result::is_ok));
+        // What a kill between two steps of a cycle leaves: some ranges merged, the mark
+        // where it was.
+        sqlx::query("INSERT INTO subject_index (blind_index, subject_id) SELECT blind_index, id FROM subjects WHERE seq % 2 = 0")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(merged_through(&store).await, 0);
+    }
+    let store = open(&dir).await;
+    for (n, subject) in people.iter().enumerate() {
+        assert_eq!(
+            holder(&store, n as u32).await,
+            Some(subject.id),
+            "person {n}"
+        );
+    }
+    assert!(refused(&create(&store, &[person(4)]).await[0]));
+    assert!(refused(&create(&store, &[person(5)]).await[0]));
+    assert_eq!(store.index.merge(&store.writer).await.unwrap(), 40);
+    assert_eq!(merged_through(&store).await, 40);
+    assert_eq!(store.index.pending(&blind(4)), None);
+    let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subject_index")
+        .fetch_one(&store.reader)
+        .await
+        .unwrap();
+    assert_eq!(indexed, 40);
+    assert_eq!(holder(&store, 5).await, Some(people[5].id));
+}
