@@ -64,17 +64,21 @@ pub(crate) struct SubjectIndex {
 pub(crate) struct IndexWrite<'a> {
     index: &'a SubjectIndex,
     _writing: tokio::sync::MutexGuard<'a, ()>,
-    added: Vec<(Vec<u8>, Uuid)>,
-    removed: Vec<(Vec<u8>, Uuid)>,
+    /// What this transaction did, in order.
+    changes: Vec<Change>,
     done: bool,
+}
+
+enum Change {
+    /// Appended to `subjects`: pending until a cycle merges them.
+    Added(Vec<u8>, Uuid),
+    /// No longer holds the blind index (erased, or given another).
+    Removed(Vec<u8>, Uuid),
 }
 
 /// Where an [`IndexWrite`]'s changes stood, to undo those of a rolled-back savepoint.
 #[derive(Clone, Copy)]
-pub(crate) struct Mark {
-    added: usize,
-    removed: usize,
-}
+pub(crate) struct Mark(usize);
 
 impl SubjectIndex {
     /// Waits for the right to change the index; call [`IndexWrite::sync`] once the write
@@ -83,8 +87,7 @@ impl SubjectIndex {
         IndexWrite {
             index: self,
             _writing: self.writing.lock().await,
-            added: Vec::new(),
-            removed: Vec::new(),
+            changes: Vec::new(),
             done: false,
         }
     }
@@ -235,9 +238,6 @@ impl IndexWrite<'_> {
         conn: &mut SqliteConnection,
         blind_index: &[u8],
     ) -> StoreResult<Option<Uuid>> {
-        if let Some((_, id)) = self.added.iter().rev().find(|(b, _)| b == blind_index) {
-            return Ok(Some(*id));
-        }
         if let Some(id) = self.pending_here(blind_index) {
             return Ok(Some(id));
         }
@@ -257,9 +257,7 @@ impl IndexWrite<'_> {
         let mut taken = HashSet::new();
         let mut unknown = Vec::new();
         for blind_index in blind_indexes {
-            if self.added.iter().any(|(b, _)| b == blind_index)
-                || self.pending_here(blind_index).is_some()
-            {
+            if self.pending_here(blind_index).is_some() {
                 taken.insert(blind_index.to_vec());
             } else {
                 unknown.push(*blind_index);
@@ -279,26 +277,31 @@ impl IndexWrite<'_> {
         Ok(taken)
     }
 
-    /// In memory and not removed by this transaction.
+    /// The pending holder of `blind_index` as this transaction leaves it: its own last
+    /// change to it, else the memory. (Merged holders are in the table, which already shows
+    /// this transaction's own changes.)
     fn pending_here(&self, blind_index: &[u8]) -> Option<Uuid> {
-        let id = self
-            .index
-            .pending
-            .read()
-            .ok()?
-            .entries
-            .get(blind_index)
-            .copied()?;
-        let removed = self
-            .removed
-            .iter()
-            .any(|(b, gone)| b == blind_index && *gone == id);
-        (!removed).then_some(id)
+        let last = self.changes.iter().rev().find_map(|change| match change {
+            Change::Added(b, id) if b == blind_index => Some(Some(*id)),
+            Change::Removed(b, _) if b == blind_index => Some(None),
+            _ => None,
+        });
+        match last {
+            Some(holder) => holder,
+            None => self
+                .index
+                .pending
+                .read()
+                .ok()?
+                .entries
+                .get(blind_index)
+                .copied(),
+        }
     }
 
     /// A person this transaction appended to `subjects`: pending until a cycle merges them.
     pub(crate) fn added(&mut self, blind_index: &[u8], id: Uuid) {
-        self.added.push((blind_index.to_vec(), id));
+        self.changes.push(Change::Added(blind_index.to_vec(), id));
     }
 
     /// `id` no longer holds `blind_index` (erased, or given another one).
@@ -314,9 +317,7 @@ impl IndexWrite<'_> {
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
-        self.added
-            .retain(|(b, added)| !(b == blind_index && *added == id));
-        self.removed.push((blind_index.to_vec(), id));
+        self.changes.push(Change::Removed(blind_index.to_vec(), id));
         Ok(())
     }
 
@@ -338,29 +339,29 @@ impl IndexWrite<'_> {
     }
 
     pub(crate) fn mark(&self) -> Mark {
-        Mark {
-            added: self.added.len(),
-            removed: self.removed.len(),
-        }
+        Mark(self.changes.len())
     }
 
     /// Forgets what was recorded since `mark` (its savepoint was rolled back).
     pub(crate) fn rollback_to(&mut self, mark: Mark) {
-        self.added.truncate(mark.added);
-        self.removed.truncate(mark.removed);
+        self.changes.truncate(mark.0);
     }
 
     /// The transaction committed: the memory takes its changes.
     pub(crate) fn committed(mut self) {
         self.done = true;
         if let Ok(mut pending) = self.index.pending.write() {
-            for (blind_index, id) in self.removed.drain(..) {
-                if pending.entries.get(&blind_index) == Some(&id) {
-                    pending.entries.remove(&blind_index);
+            for change in self.changes.drain(..) {
+                match change {
+                    Change::Added(blind_index, id) => {
+                        pending.entries.insert(blind_index, id);
+                    }
+                    Change::Removed(blind_index, id) => {
+                        if pending.entries.get(&blind_index) == Some(&id) {
+                            pending.entries.remove(&blind_index);
+                        }
+                    }
                 }
-            }
-            for (blind_index, id) in self.added.drain(..) {
-                pending.entries.insert(blind_index, id);
             }
         }
     }
@@ -369,7 +370,7 @@ impl IndexWrite<'_> {
 impl Drop for IndexWrite<'_> {
     fn drop(&mut self) {
         // Rolled back, or a commit whose outcome is unknown: read the database again.
-        if !self.done && (!self.added.is_empty() || !self.removed.is_empty()) {
+        if !self.done && !self.changes.is_empty() {
             self.index.mark_stale();
         }
     }

@@ -382,3 +382,45 @@ async fn a_merge_cut_short_by_a_crash_is_finished_after_the_restart() {
     assert_eq!(indexed, 40);
     assert_eq!(holder(&store, 5).await, Some(people[5].id));
 }
+
+#[tokio::test]
+async fn an_erasure_rolled_back_within_a_batch_keeps_the_person_it_meant_to_erase() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let message = registre_store::OutboxRecord {
+        id: Uuid::now_v7(),
+        channel: "webhook".into(),
+        topic: "consent.granted".into(),
+        subject_id: None,
+        payload: b"{}".to_vec(),
+        created_at: Utc::now(),
+    };
+    let subject = person(1);
+    // Row by row (an erasure is not for the batched path), in one transaction: the person
+    // is created, then an erasure of them fails (its message's id is taken) and is rolled
+    // back to its savepoint, then someone tries to create them again.
+    let mut created = grant(&subject);
+    created.outbox = vec![message.clone()];
+    let failed_erasure = ChangeSet {
+        erasures: vec![Erasure {
+            subject_id: subject.id,
+            blind_index: subject.blind_index.clone(),
+            at: Utc::now(),
+        }],
+        outbox: vec![message],
+        at: Utc::now(),
+        ..Default::default()
+    };
+    let results = store
+        .commit(vec![created, failed_erasure, grant(&person(1))])
+        .await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(results[1].is_err());
+    assert!(
+        matches!(&results[2], Err(StoreError::Conflict { constraint }) if constraint == SUBJECT_INDEX_CONSTRAINT),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(store.index.pending(&blind(1)), Some(subject.id));
+    assert!(refused(&create(&store, &[person(1)]).await[0]));
+}
