@@ -23,7 +23,7 @@ use uuid::Uuid;
 /// Largest number of rows in one multi-row statement (13 columns × 256 stays far below
 /// SQLite's 32,766 bound variables). Batches are cut into power-of-two chunks so that only a
 /// handful of statement shapes exist per table and all stay in the prepared-statement cache.
-const MAX_ROWS: usize = 256;
+pub(crate) const MAX_ROWS: usize = 256;
 
 /// What the batched path did.
 pub(crate) enum Batched {
@@ -68,7 +68,7 @@ fn multi_row(head: &str, columns: usize, rows: usize, tail: &str) -> String {
 }
 
 /// `SELECT <select> WHERE <column> IN (?, ..)` for `count` values.
-fn any_of(select: &str, count: usize) -> String {
+pub(crate) fn any_of(select: &str, count: usize) -> String {
     format!("{select} IN ({})", vec!["?"; count].join(", "))
 }
 

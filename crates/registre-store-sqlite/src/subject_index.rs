@@ -21,12 +21,12 @@
 //! the write transaction, against the memory and the table. Readers of this process may see
 //! another process's new person up to the external-write poll late, as the check cache does;
 //! while the memory is known to be stale they read the pending rows from the table.
+use crate::batched::{MAX_ROWS, any_of};
 use crate::map_err;
 use registre_store::StoreResult;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -48,6 +48,9 @@ struct Pending {
     /// The writer connection's `PRAGMA data_version` when `entries` was last read from the
     /// database; `None` when it must be read again before it can be trusted.
     data_version: Option<i64>,
+    /// `subject_index_merged.through_seq`: about how many people are merged (erased ones
+    /// included, which is close enough for when to merge next).
+    merged_through: i64,
 }
 
 #[derive(Debug, Default)]
@@ -55,8 +58,6 @@ pub(crate) struct SubjectIndex {
     /// Held by every transaction that changes who has which blind index.
     writing: tokio::sync::Mutex<()>,
     pending: RwLock<Pending>,
-    /// People in `subject_index`, as counted by the merger and the cycles since.
-    merged: AtomicUsize,
 }
 
 /// One transaction's hold on the index: what it changed is applied to the memory by
@@ -72,7 +73,8 @@ pub(crate) struct IndexWrite<'a> {
 enum Change {
     /// Appended to `subjects`: pending until a cycle merges them.
     Added(Vec<u8>, Uuid),
-    /// No longer holds the blind index (erased, or given another).
+    /// No longer holds the blind index (erased, or given another), or no longer pending
+    /// (merged).
     Removed(Vec<u8>, Uuid),
 }
 
@@ -115,8 +117,12 @@ impl SubjectIndex {
         }
     }
 
-    fn pending_count(&self) -> usize {
-        self.pending.read().map(|p| p.entries.len()).unwrap_or(0)
+    /// Whether enough people are pending for a merge to pay.
+    fn merge_due(&self) -> bool {
+        self.pending.read().is_ok_and(|p| {
+            let merged = usize::try_from(p.merged_through).unwrap_or(0);
+            p.entries.len() >= MERGE_AT_LEAST.max(merged / MERGE_SHARE)
+        })
     }
 
     /// Merges everyone pending now into `subject_index`, one key range per transaction,
@@ -146,8 +152,11 @@ impl SubjectIndex {
             // Rows as they are now: someone erased since the snapshot is not indexed again,
             // someone re-indexed meanwhile is already there.
             let sql = format!(
-                "INSERT INTO subject_index (blind_index, subject_id) SELECT blind_index, id FROM subjects WHERE id IN ({}) ORDER BY blind_index ON CONFLICT (blind_index) DO NOTHING",
-                vec!["?"; range.len()].join(", ")
+                "{} ORDER BY blind_index ON CONFLICT (blind_index) DO NOTHING",
+                any_of(
+                    "INSERT INTO subject_index (blind_index, subject_id) SELECT blind_index, id FROM subjects WHERE id",
+                    range.len()
+                )
             );
             let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql));
             for (_, id) in range {
@@ -158,7 +167,7 @@ impl SubjectIndex {
             write.committed();
             tokio::task::yield_now().await;
         }
-        let write = self.write().await;
+        let mut write = self.write().await;
         let mut tx = crate::begin_write(writer).await?;
         sqlx::query("UPDATE subject_index_merged SET through_seq = MAX(through_seq, $1)")
             .bind(through)
@@ -166,16 +175,17 @@ impl SubjectIndex {
             .await
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        if let Ok(mut pending) = self.pending.write() {
-            for (blind_index, id) in &snapshot {
-                if pending.entries.get(blind_index) == Some(id) {
-                    pending.entries.remove(blind_index);
-                }
-            }
-        }
+        let count = snapshot.len();
+        write.changes.extend(
+            snapshot
+                .into_iter()
+                .map(|(blind_index, id)| Change::Removed(blind_index, id)),
+        );
         write.committed();
-        self.merged.fetch_add(snapshot.len(), Ordering::Relaxed);
-        Ok(snapshot.len())
+        if let Ok(mut pending) = self.pending.write() {
+            pending.merged_through = pending.merged_through.max(through);
+        }
+        Ok(count)
     }
 
     /// The writer connection's `PRAGMA data_version` now: if another connection committed
@@ -213,12 +223,16 @@ impl IndexWrite<'_> {
         if known == Some(version) {
             return Ok(());
         }
-        let rows = sqlx::query(
-            "SELECT blind_index, id FROM subjects WHERE seq > (SELECT through_seq FROM subject_index_merged)",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
+        let merged_through: i64 =
+            sqlx::query_scalar("SELECT through_seq FROM subject_index_merged")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        let rows = sqlx::query("SELECT blind_index, id FROM subjects WHERE seq > $1")
+            .bind(merged_through)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?;
         let entries = rows
             .iter()
             .map(|row| (row.get::<Vec<u8>, _>(0), row.get::<Uuid, _>(1)))
@@ -227,6 +241,7 @@ impl IndexWrite<'_> {
             *pending = Pending {
                 entries,
                 data_version: Some(version),
+                merged_through,
             };
         }
         Ok(())
@@ -263,10 +278,10 @@ impl IndexWrite<'_> {
                 unknown.push(*blind_index);
             }
         }
-        for chunk in unknown.chunks(1024) {
-            let sql = format!(
-                "SELECT blind_index FROM subject_index WHERE blind_index IN ({})",
-                vec!["?"; chunk.len()].join(", ")
+        for chunk in unknown.chunks(MAX_ROWS * 4) {
+            let sql = any_of(
+                "SELECT blind_index FROM subject_index WHERE blind_index",
+                chunk.len(),
             );
             let mut query = sqlx::query_scalar::<Sqlite, Vec<u8>>(sqlx::AssertSqlSafe(sql));
             for blind_index in chunk {
@@ -379,15 +394,6 @@ impl Drop for IndexWrite<'_> {
 /// Merges whenever enough people are pending, and reads the pending people again after
 /// another process wrote, for as long as the store is open.
 pub(crate) async fn run_merger(writer: SqlitePool, index: std::sync::Weak<SubjectIndex>) {
-    if let Some(index) = index.upgrade()
-        && let Ok(count) = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM subject_index")
-            .fetch_one(&writer)
-            .await
-    {
-        index
-            .merged
-            .store(usize::try_from(count).unwrap_or(0), Ordering::Relaxed);
-    }
     // Said once per spell of failures, not every round.
     let mut failing = false;
     loop {
@@ -397,8 +403,7 @@ pub(crate) async fn run_merger(writer: SqlitePool, index: std::sync::Weak<Subjec
             if index.is_stale() {
                 index.load(&writer).await?;
             }
-            let threshold = MERGE_AT_LEAST.max(index.merged.load(Ordering::Relaxed) / MERGE_SHARE);
-            if index.pending_count() >= threshold {
+            if index.merge_due() {
                 index.merge(&writer).await?;
             }
             StoreResult::Ok(())
