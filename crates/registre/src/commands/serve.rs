@@ -45,6 +45,7 @@ pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
     options.transport.https |= tls.is_some();
     tracing::info!(%address, %public_url, tls = tls.is_some(), store = app.store().backend(), "registre is serving");
     println!("Registre is listening on {scheme}://{address} (public URL {public_url})");
+    print_where_to_go(&app, &public_url).await;
     registre_web::serve_with(
         listener,
         registre_web::router_with(app, options),
@@ -53,6 +54,28 @@ pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
     )
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells the person who just started the server where its pages are: the hub, the portal,
+/// the console (and how to get in) and each published form.
+async fn print_where_to_go(app: &registre_app::App, public_url: &str) {
+    println!("  Privacy hub:     {public_url}/");
+    println!("  Privacy portal:  {public_url}/privacy");
+    println!(
+        "  Console:         {public_url}/console  (a user: registre user create --email EMAIL --role dpo --password-stdin)"
+    );
+    match app.touchpoints().await {
+        Ok(touchpoints) if !touchpoints.is_empty() => {
+            println!("  Forms:");
+            for touchpoint in touchpoints {
+                println!("    {public_url}/f/{}", touchpoint.key);
+            }
+        }
+        Ok(_) => {
+            println!("  Forms:           none yet (POST /api/v1/touchpoints, or serve --demo)")
+        }
+        Err(error) => tracing::warn!(%error, "cannot list the forms"),
+    }
 }
 
 /// Plain HTTP on an address other people can reach sends API keys, passwords and personal
