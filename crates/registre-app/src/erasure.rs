@@ -49,6 +49,19 @@ impl App {
         email: &Email,
         request_id: Option<Uuid>,
     ) -> AppResult<ErasureOutcome> {
+        self.erase_person_told(by, email, request_id, None).await
+    }
+
+    /// [`Self::erase_person`], after the person was told by `told` (the confirmation of their
+    /// request, sent before their address goes): the certificate says so, and the outbox
+    /// cleanup keeps that one mail.
+    pub(crate) async fn erase_person_told(
+        &self,
+        by: &Principal,
+        email: &Email,
+        request_id: Option<Uuid>,
+        told: Option<&crate::request_mail::Told>,
+    ) -> AppResult<ErasureOutcome> {
         by.require(Permission::OperateSubjects)?;
         let now = self.now();
         let blind_index = self.blind_index(email);
@@ -210,10 +223,31 @@ impl App {
             return Err(AppError::not_found("subject"));
         }
         erased.insert("requests".into(), requests.into());
-        let mails = remove_mail_to(&self.config().mail.outbox_dir, email.as_str()).await;
+        let mails = remove_mail_to(
+            &self.config().mail.outbox_dir,
+            email,
+            told.and_then(|t| t.outbox_file.clone()),
+        )
+        .await;
         erased.insert("outbox_mails".into(), mails.into());
         let complete = kept.is_empty();
         let certificate_id = Uuid::now_v7();
+        let person_told = told.map(|t| {
+            serde_json::json!({"by": "mail", "sent": t.sent, "language": t.language.code(), "before_erasure": true})
+        });
+        let mut statement_fr = "Les données personnelles de la personne concernée ont été effacées : sa clé de chiffrement a été détruite, ses enregistrements supprimés, ses demandes vidées de leur contenu et les destinataires informés. Le registre des consentements ne garde qu'un marqueur pseudonyme ; seule une empreinte à clé de son adresse est conservée pour qu'elle ne soit pas réimportée.".to_string();
+        let mut statement_en = "The data subject's personal data was erased: their encryption key destroyed, their records deleted, their requests emptied and recipients told. The consent ledger keeps only a pseudonymous marker; only a keyed hash of their address is kept so that it cannot be imported again.".to_string();
+        match told {
+            Some(t) if t.sent => {
+                statement_fr.push_str(" La personne a été informée de l'effacement par un message envoyé à son adresse juste avant qu'elle ne soit effacée.");
+                statement_en.push_str(" The person was told of the erasure by a message sent to their address just before it was erased.");
+            }
+            Some(_) => {
+                statement_fr.push_str(" Le message qui devait informer la personne n'a pas pu être envoyé avant l'effacement de son adresse.");
+                statement_en.push_str(" The message meant to tell the person could not be sent before their address was erased.");
+            }
+            None => {}
+        }
         let body = serde_json::json!({
             "id": certificate_id,
             "erased_at": now,
@@ -224,10 +258,8 @@ impl App {
             "kept": kept,
             "suppressed": complete && subject.is_some(),
             "recipients_told": recipients,
-            "statement": {
-                "fr": "Les données personnelles de la personne concernée ont été effacées : sa clé de chiffrement a été détruite, ses enregistrements supprimés, ses demandes vidées de leur contenu et les destinataires informés. Le registre des consentements ne garde qu'un marqueur pseudonyme ; seule une empreinte à clé de son adresse est conservée pour qu'elle ne soit pas réimportée.",
-                "en": "The data subject's personal data was erased: their encryption key destroyed, their records deleted, their requests emptied and recipients told. The consent ledger keeps only a pseudonymous marker; only a keyed hash of their address is kept so that it cannot be imported again."
-            }
+            "person_told": person_told,
+            "statement": {"fr": statement_fr, "en": statement_en}
         });
         let certificate = ErasureCertificate {
             id: certificate_id,
@@ -268,10 +300,12 @@ impl App {
     }
 }
 
-/// Deletes every `.eml` in the file outbox that mentions `email`; returns how many.
-async fn remove_mail_to(outbox: &Path, email: &str) -> usize {
+/// Deletes every `.eml` in the file outbox addressed to `email` (a `To`, `Cc` or `Bcc`
+/// recipient equal to it once parsed, never a mere substring: `ba@x.example` is not
+/// `a@x.example`), except `keep` (the erasure's own confirmation); returns how many.
+async fn remove_mail_to(outbox: &Path, email: &Email, keep: Option<std::path::PathBuf>) -> usize {
     let outbox = outbox.to_path_buf();
-    let needle = email.to_ascii_lowercase().into_bytes();
+    let email = email.clone();
     tokio::task::spawn_blocking(move || {
         let mut removed = 0;
         let Ok(entries) = std::fs::read_dir(&outbox) else {
@@ -279,15 +313,16 @@ async fn remove_mail_to(outbox: &Path, email: &str) -> usize {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+            if path.extension().and_then(|e| e.to_str()) != Some("eml")
+                || keep.as_deref() == Some(path.as_path())
+            {
                 continue;
             }
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            let lower = bytes.to_ascii_lowercase();
-            if lower.windows(needle.len()).any(|w| w == needle.as_slice())
-                && std::fs::remove_file(&path).is_ok()
+            let text = String::from_utf8_lossy(&bytes);
+            if recipients(&text).iter().any(|r| r == &email) && std::fs::remove_file(&path).is_ok()
             {
                 removed += 1;
             }
@@ -296,4 +331,89 @@ async fn remove_mail_to(outbox: &Path, email: &str) -> usize {
     })
     .await
     .unwrap_or(0)
+}
+
+/// The addresses of a message's `To`, `Cc` and `Bcc` headers, parsed (folded lines joined,
+/// display names and comments set aside); those that are not addresses are skipped.
+pub(crate) fn recipients(message: &str) -> Vec<Email> {
+    let head = message
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = headers.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    headers
+        .iter()
+        .filter(|(name, _)| matches!(name.as_str(), "to" | "cc" | "bcc"))
+        .flat_map(|(_, value)| split_addresses(value))
+        .filter_map(|mailbox| {
+            let address = match (mailbox.rfind('<'), mailbox.rfind('>')) {
+                (Some(open), Some(close)) if open < close => &mailbox[open + 1..close],
+                _ => mailbox.as_str(),
+            };
+            Email::parse(address).ok()
+        })
+        .collect()
+}
+
+/// Splits an address list on the commas outside quoted display names and angle brackets.
+fn split_addresses(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut angled, mut escaped) = (false, false, false);
+    for c in value.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '<' if !quoted => angled = true,
+            '>' if !quoted => angled = false,
+            ',' if !quoted && !angled => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_the_parsed_addresses_not_substrings() {
+        let message = "From: Exemple <noreply@exemple.fr>\r\nTo: ba@subst.example\r\nCc: \"Dupont, A\" <A@Subst.Example>,\r\n c@subst.example\r\nSubject: a@subst.example\r\n\r\nHello a@subst.example\r\n";
+        let found: Vec<String> = recipients(message)
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect();
+        assert_eq!(
+            found,
+            ["ba@subst.example", "a@subst.example", "c@subst.example"]
+        );
+        let only_ba =
+            "To: ba@subst.example\r\nSubject: about a@subst.example\r\n\r\na@subst.example";
+        let a = Email::parse("a@subst.example").unwrap();
+        assert!(!recipients(only_ba).contains(&a));
+    }
 }

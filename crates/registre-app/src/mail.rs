@@ -39,6 +39,12 @@ fn mail_error(error: impl std::fmt::Display) -> AppError {
 
 impl App {
     pub async fn send_mail(&self, mail: Mail) -> AppResult<()> {
+        self.deliver_mail(mail).await.map(|_| ())
+    }
+
+    /// [`Self::send_mail`], answering where the mail was written when it went to the file
+    /// outbox (`None` once handed to SMTP).
+    pub(crate) async fn deliver_mail(&self, mail: Mail) -> AppResult<Option<PathBuf>> {
         let config = &self.config().mail;
         let from: Mailbox = config.from.parse().map_err(mail_error)?;
         let to: Mailbox = mail.to.parse().map_err(mail_error)?;
@@ -67,15 +73,16 @@ impl App {
                     .map_err(mail_error)?
                     .build();
                 transport.send(message).await.map_err(mail_error)?;
+                Ok(None)
             }
             None => {
                 tokio::fs::create_dir_all(&config.outbox_dir)
                     .await
                     .map_err(mail_error)?;
                 let transport = AsyncFileTransport::<Tokio1Executor>::new(&config.outbox_dir);
-                transport.send(message).await.map_err(mail_error)?;
+                let id = transport.send(message).await.map_err(mail_error)?;
+                Ok(Some(config.outbox_dir.join(format!("{id}.eml"))))
             }
         }
-        Ok(())
     }
 }

@@ -278,6 +278,7 @@ impl App {
             identity_verification: None,
             language: Some(language.code().to_string()),
             received_at: None,
+            marketing: None,
         };
         self.create_request(
             &Principal {

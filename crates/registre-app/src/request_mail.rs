@@ -39,6 +39,15 @@ fn date(at: chrono::DateTime<chrono::Utc>, language: Language) -> String {
     }
 }
 
+/// How the person was told of a step: in which language, whether the mail left, and where
+/// the file outbox keeps it (an erasure must not delete its own confirmation).
+#[derive(Clone, Debug)]
+pub(crate) struct Told {
+    pub language: Language,
+    pub sent: bool,
+    pub outbox_file: Option<std::path::PathBuf>,
+}
+
 pub(crate) struct StepText {
     pub subject: String,
     pub body: String,
@@ -123,8 +132,8 @@ pub(crate) fn text(
                 (RequestType::Access | RequestType::Portability, Some(url), false) => {
                     format!("Your data is ready. Download it with this link, valid for 7 days:\n{url}\n")
                 }
-                (RequestType::Erasure, _, true) => "Vos données ont été effacées, sauf celles qu'une obligation légale nous impose de conserver, le temps de cette obligation.\n".into(),
-                (RequestType::Erasure, _, false) => "Your data has been erased, except what a legal obligation requires us to keep, for as long as it does.\n".into(),
+                (RequestType::Erasure, _, true) => "Vos données sont effacées dès l'envoi de ce message, sauf celles qu'une obligation légale nous impose de conserver, le temps de cette obligation. Ce message est le dernier que nous adressons à cette adresse.\n".into(),
+                (RequestType::Erasure, _, false) => "Your data is erased as soon as this message is sent, except what a legal obligation requires us to keep, for as long as it does. This is the last message we send to this address.\n".into(),
                 (RequestType::Restriction, _, true) => "Le traitement de vos données est limité : elles sont conservées mais plus utilisées.\n".into(),
                 (RequestType::Restriction, _, false) => "Processing of your data is restricted: it is kept but no longer used.\n".into(),
                 (RequestType::Objection, _, true) => "Votre opposition est prise en compte : vous ne recevrez plus de prospection de notre part.\n".into(),
@@ -193,7 +202,7 @@ impl App {
         record: &RequestRecord,
         content: &RequestContent,
         step: Step,
-    ) {
+    ) -> Told {
         let language = Language::parse(&record.language).unwrap_or_default();
         let other = if language == Language::Fr {
             Language::En
@@ -204,7 +213,11 @@ impl App {
             Ok(organisation) => organisation,
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "cannot read the organisation for a request mail");
-                return;
+                return Told {
+                    language,
+                    sent: false,
+                    outbox_file: None,
+                };
             }
         };
         let download = match (step, record.request_type.as_str()) {
@@ -231,8 +244,20 @@ impl App {
             html: None,
             unsubscribe_url: None,
         };
-        if let Err(error) = self.send_mail(mail).await {
-            tracing::warn!(%error, request = %record.id, "a request mail could not be sent");
+        match self.deliver_mail(mail).await {
+            Ok(outbox_file) => Told {
+                language,
+                sent: true,
+                outbox_file,
+            },
+            Err(error) => {
+                tracing::warn!(%error, request = %record.id, "a request mail could not be sent");
+                Told {
+                    language,
+                    sent: false,
+                    outbox_file: None,
+                }
+            }
         }
     }
 }

@@ -47,6 +47,11 @@ pub struct NewRequest {
     /// from then.
     #[serde(default)]
     pub received_at: Option<DateTime<Utc>>,
+    /// Objection: to direct marketing (default true), which takes effect as soon as a
+    /// verified person asks; `false` for an objection to legitimate-interest purposes only,
+    /// weighed by the DPO when fulfilling.
+    #[serde(default)]
+    pub marketing: Option<bool>,
 }
 
 impl std::fmt::Debug for NewRequest {
@@ -107,6 +112,13 @@ pub(crate) struct RequestContent {
     /// What was done (purposes objected to, fields corrected, data kept...).
     #[serde(default)]
     pub outcome: Option<serde_json::Value>,
+    /// What took effect as soon as the request was filed by a verified person (an objection
+    /// to direct marketing, a restriction), before any step of the DPO.
+    #[serde(default)]
+    pub on_receipt: Option<serde_json::Value>,
+    /// Objection: whether it is to direct marketing, as filed (`None`: yes).
+    #[serde(default)]
+    pub marketing: Option<bool>,
 }
 
 /// A request as the API and the portal show it.
@@ -146,6 +158,10 @@ pub struct RequestView {
     pub restriction_lifted_at: Option<DateTime<Utc>>,
     /// What fulfilling did.
     pub outcome: Option<serde_json::Value>,
+    /// What took effect when the request was filed by a verified person, or when their
+    /// identity was verified: an objection to direct marketing (every marketing purpose
+    /// `objected` at once, Art. 21(3)) or a restriction (`restricted`, Art. 18), with `at`.
+    pub effect_on_receipt: Option<serde_json::Value>,
     /// The person was erased: what named them in this request is gone.
     pub personal_data_erased: bool,
 }
@@ -272,6 +288,7 @@ impl App {
             certificate_id: record.certificate_id,
             restriction_lifted_at: record.restriction_lifted_at,
             outcome: content.and_then(|c| c.outcome.clone()),
+            effect_on_receipt: content.and_then(|c| c.on_receipt.clone()),
             personal_data_erased: record.sealed.is_none(),
         })
     }
@@ -342,12 +359,27 @@ impl App {
             }),
             (_, given) => given,
         };
+        // Rights that take effect when asked: an objection to direct marketing or a
+        // restriction from a verified person holds from now on, before any DPO step. It goes
+        // first, so that a person the objection creates owns the request too.
+        let marketing = match request_type {
+            RequestType::Objection => input.marketing,
+            _ => None,
+        };
+        let on_receipt = if verified {
+            self.take_effect(by, request_type, &email, marketing)
+                .await?
+        } else {
+            None
+        };
         let subject = self.find_subject(&email).await?;
         let blind_index = self.blind_index(&email);
         let content = RequestContent {
             email: email.as_str().to_string(),
             details,
             verification,
+            on_receipt,
+            marketing,
             ..Default::default()
         };
         let json = serde_json::to_vec(&content).map_err(|e| store_other(e.to_string()))?;
@@ -489,13 +521,19 @@ impl App {
         method: Option<&str>,
     ) -> AppResult<RequestView> {
         by.require(Permission::OperateSubjects)?;
-        let (mut record, mut content, status, _) = self.open_request(id).await?;
+        let (mut record, mut content, status, request_type) = self.open_request(id).await?;
         let method = request::validate_text("method", method.unwrap_or(""), false)?
             .unwrap_or_else(|| "checked by the agent".to_string());
         record.status = status
             .transition(RequestStatus::Verified)?
             .as_str()
             .to_string();
+        if content.on_receipt.is_none() {
+            let email = Email::parse(&content.email)?;
+            content.on_receipt = self
+                .take_effect(by, request_type, &email, content.marketing)
+                .await?;
+        }
         record.identity_verified = true;
         record.verified_at = Some(self.now());
         record.updated_at = self.now();
@@ -565,12 +603,28 @@ impl App {
     ) -> AppResult<RequestView> {
         by.require(Permission::OperateSubjects)?;
         let reason = request::validate_text("reason", reason, true)?.unwrap_or_default();
-        let (mut record, mut content, status, _) = self.open_request(id).await?;
+        let (mut record, mut content, status, request_type) = self.open_request(id).await?;
         let now = self.now();
         record.status = status
             .transition(RequestStatus::Refused)?
             .as_str()
             .to_string();
+        match (request_type, &content.on_receipt) {
+            (RequestType::Objection, Some(_)) => {
+                return Err(rule(
+                    "an objection to direct marketing cannot be refused (Art. 21(3)): it took effect when the person asked; fulfil it, with `purposes` naming only the legitimate-interest purposes it is upheld for",
+                ));
+            }
+            (RequestType::Restriction, Some(effect)) if effect["restricted"] == true => {
+                // Refused: the restriction that held meanwhile is lifted (Art. 18(3)), and the
+                // refusal mail tells the person.
+                let email = Email::parse(&content.email)?;
+                let lifted = self.restrict(by, &email, false).await?;
+                content.outcome =
+                    Some(serde_json::json!({"restriction_lifted": lifted["restricted"] == false}));
+            }
+            _ => {}
+        }
         record.closed_at = Some(now);
         record.updated_at = now;
         content.refusal_reason = Some(reason);
@@ -602,19 +656,48 @@ impl App {
                 self.rectify(by, &email, input.corrections.unwrap_or_default())
                     .await?
             }
-            RequestType::Restriction => self.restrict(by, &email, true).await?,
+            RequestType::Restriction => {
+                let mut outcome = self.restrict(by, &email, true).await?;
+                if let Some(early) = &content.on_receipt {
+                    outcome["took_effect_at"] = early["at"].clone();
+                }
+                outcome
+            }
             RequestType::Objection => {
-                self.object(by, &email, input.marketing.unwrap_or(true), input.purposes)
-                    .await?
+                let mut outcome = self
+                    .object(
+                        by,
+                        &email,
+                        input.marketing.or(content.marketing).unwrap_or(true),
+                        input.purposes,
+                    )
+                    .await?;
+                if let Some(early) = &content.on_receipt {
+                    // What the objection withdrew when asked, and what it withdraws now.
+                    let mut withdrawn: Vec<serde_json::Value> =
+                        early["withdrawn"].as_array().cloned().unwrap_or_default();
+                    for key in outcome["withdrawn"].as_array().cloned().unwrap_or_default() {
+                        if !withdrawn.contains(&key) {
+                            withdrawn.push(key);
+                        }
+                    }
+                    outcome["withdrawn"] = serde_json::Value::Array(withdrawn);
+                    outcome["marketing"] = serde_json::Value::Bool(true);
+                    outcome["took_effect_at"] = early["at"].clone();
+                }
+                outcome
             }
             RequestType::Erasure => {
                 // The person is told before the erasure: afterwards, nothing is left to
                 // address them with.
                 record.status = RequestStatus::Completed.as_str().to_string();
                 record.closed_at = Some(now);
-                self.mail_request_step(&record, &content, crate::request_mail::Step::Completed)
+                let told = self
+                    .mail_request_step(&record, &content, crate::request_mail::Step::Completed)
                     .await;
-                let erased = self.erase_person(by, &email, Some(record.id)).await?;
+                let erased = self
+                    .erase_person_told(by, &email, Some(record.id), Some(&told))
+                    .await?;
                 let Some(mut record) = self.store().request(id).await? else {
                     return Err(AppError::not_found("request"));
                 };
@@ -732,6 +815,31 @@ impl App {
     }
 
     // ---- fulfilment of each type ----
+
+    /// What a request from a verified person does at once (PRODUCT.md, "Rights take effect
+    /// when asked"): an objection to direct marketing (unless filed with `marketing: false`)
+    /// is absolute (Art. 21(3)), so every purpose flagged `marketing` answers `objected` from
+    /// now on; a restriction
+    /// makes every purpose answer `restricted` (Art. 18). The objections to
+    /// legitimate-interest purposes wait for the DPO, who may show compelling grounds
+    /// (Art. 21(1)). Other types change nothing before they are fulfilled.
+    async fn take_effect(
+        &self,
+        by: &Principal,
+        request_type: RequestType,
+        email: &Email,
+        marketing: Option<bool>,
+    ) -> AppResult<Option<serde_json::Value>> {
+        let mut effect = match request_type {
+            RequestType::Objection if marketing != Some(false) => {
+                self.object(by, email, true, Some(Vec::new())).await?
+            }
+            RequestType::Restriction => self.restrict(by, email, true).await?,
+            _ => return Ok(None),
+        };
+        effect["at"] = serde_json::json!(self.now());
+        Ok(Some(effect))
+    }
 
     /// Art. 18: processing stops (the check says `restricted`) until lifted; recipients told.
     async fn restrict(
@@ -867,12 +975,26 @@ impl App {
                 }
             }
             if !subject.objected_to_marketing {
-                events.push(system_event(
+                let event = system_event(
                     subject.id,
                     None,
                     ConsentAction::Object,
                     ConsentSource::System,
-                ));
+                );
+                let marketing_purposes: Vec<&str> = all
+                    .iter()
+                    .filter(|p| p.marketing)
+                    .map(|p| p.key.as_str())
+                    .collect();
+                let payload = serde_json::json!({
+                    "id": event.event_id, "type": "subject.objected", "occurred_at": now,
+                    "data": {"email": email.as_str(), "marketing": true, "purposes": marketing_purposes, "event_id": event.event_id}
+                });
+                outbox.extend(
+                    self.webhook_message("subject.objected", Some(subject.id), &payload)
+                        .await?,
+                );
+                events.push(event);
             }
         }
         let mut objected = Vec::new();

@@ -27,12 +27,13 @@ pub(crate) struct ListenedTopics {
 }
 
 /// The event types a subscription may ask for.
-pub const WEBHOOK_TOPICS: [&str; 7] = [
+pub const WEBHOOK_TOPICS: [&str; 8] = [
     "consent.granted",
     "consent.withdrawn",
     "subject.erased",
     "subject.rectified",
     "subject.restricted",
+    "subject.objected",
     "request.created",
     "request.due_soon",
 ];
@@ -63,7 +64,7 @@ pub struct WebhookInput {
     /// Where deliveries are POSTed: any http(s) URL.
     pub url: String,
     /// Event types: consent.granted, consent.withdrawn, subject.erased, subject.rectified,
-    /// subject.restricted, request.created, request.due_soon.
+    /// subject.restricted, subject.objected, request.created, request.due_soon.
     pub events: Vec<String>,
     /// The HMAC key of `X-Registre-Signature`; generated (and shown once) when absent.
     #[serde(default)]

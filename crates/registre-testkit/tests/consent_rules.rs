@@ -48,6 +48,7 @@ impl Runner<'_> {
             identity_verification: Some("test".into()),
             language: None,
             received_at: None,
+            marketing: input.marketing,
         };
         let request = self.app.create_request(&by, new, "api").await.ok()?;
         self.app

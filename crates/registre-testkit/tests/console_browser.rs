@@ -130,6 +130,7 @@ async fn seed(app: &TestApp) {
                     identity_verification: None,
                     language: Some("fr".into()),
                     received_at: Some(app.app.now() - chrono::Duration::days(26)),
+                    marketing: None,
                 },
                 "api",
             )

@@ -10,6 +10,7 @@ store_tests!(
     an_unknown_person_is_none_and_an_unknown_purpose_is_404,
     no_email_is_stored_in_clear,
     an_erased_person_is_unrecoverable_and_the_ledger_still_verifies,
+    look_alike_addresses_of_an_erased_person_do_not_pass_the_suppression_list,
 );
 
 async fn grant(app: &TestApp, email: &str, purpose: &str) -> serde_json::Value {
@@ -176,4 +177,78 @@ async fn an_erased_person_is_unrecoverable_and_the_ledger_still_verifies(app: Te
         .delete("/api/v1/subjects?email=nobody%40example.org")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn look_alike_addresses_of_an_erased_person_do_not_pass_the_suppression_list(app: TestApp) {
+    grant(&app, "hg-victim@example.org", "newsletter").await;
+    let (status, marker) = app
+        .post(
+            "/api/v1/subjects/erase",
+            json!({"email": "hg-victim@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{marker}");
+    let fullwidth_e = "hg-victim@\u{ff45}xample.org";
+    let fullwidth_h = "\u{ff48}g-victim@example.org";
+    let upper_idn = "HG-VICTIM@EXAMPLE\u{3002}ORG";
+    let cyrillic_i = "hg-v\u{0456}ctim@example.org";
+    let csv = format!(
+        "email,purpose,action,occurred_at\n{fullwidth_e},newsletter,grant,2024-01-10\n{fullwidth_h},newsletter,grant,2024-01-10\n{upper_idn},newsletter,grant,2024-01-10\n{cyrillic_i},newsletter,grant,2024-01-10\n"
+    );
+    let report = app
+        .app
+        .import_consents_csv(&registre_app::Principal::cli(), "legacy.csv", &csv)
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 0, "{report:?}");
+    assert_eq!(report.rejected.len(), 4, "{report:?}");
+    for row in &report.rejected[..3] {
+        assert!(row.reason.contains("erased"), "{row:?}");
+    }
+    assert!(
+        !report.rejected[3].reason.contains("victim"),
+        "{:?}",
+        report.rejected[3]
+    );
+    for look_alike in [fullwidth_e, fullwidth_h, upper_idn] {
+        assert_eq!(
+            check(&app, look_alike, "newsletter").await["state"],
+            "erased",
+            "{look_alike:?}"
+        );
+    }
+    // A mixed-script address is refused everywhere it could come in.
+    let (status, _) = app
+        .post(
+            "/api/v1/consents/check",
+            json!({"email": cyrillic_i, "purpose": "newsletter"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app
+        .post(
+            "/api/v1/consents",
+            json!({"subject": {"email": cyrillic_i}, "purpose": "newsletter", "action": "grant"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app
+        .post(
+            "/api/v1/requests",
+            json!({"type": "access", "email": cyrillic_i}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A person who comes back with a fresh consent is one subject however they type it.
+    let before = app.sql_i64("SELECT COUNT(*) FROM subjects").await;
+    grant(&app, fullwidth_h, "newsletter").await;
+    grant(&app, fullwidth_e, "promotional_offers").await;
+    assert_eq!(
+        check(&app, "hg-victim@example.org", "promotional_offers").await["state"],
+        "granted"
+    );
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) FROM subjects").await,
+        before + 1
+    );
 }

@@ -12,6 +12,7 @@ store_tests!(
     expired_reused_and_forged_links_and_forms_open_nothing,
     every_request_type_filed_in_the_portal_is_carried_out_through_the_api,
     the_portal_speaks_french_and_english_and_downloads_the_data_as_json,
+    an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_acts,
 );
 
 async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -466,4 +467,47 @@ async fn the_portal_speaks_french_and_english_and_downloads_the_data_as_json(app
     assert_eq!(data["subject"]["email"], "dora@example.org");
     assert_eq!(data["consents"][0]["purpose"], "newsletter");
     assert!(data["consent_history"].as_array().unwrap().len() == 1);
+}
+
+async fn an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_acts(app: TestApp) {
+    let email = "noemie@example.org";
+    for purpose in ["newsletter", "partner_offers"] {
+        let (status, _) = app
+            .post(
+                "/api/v1/consents",
+                json!({"subject": {"email": email}, "purpose": purpose, "action": "grant"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let csrf = sign_in(&app, email).await;
+    let response = form(
+        &app,
+        "/privacy/requests",
+        &[
+            ("csrf", &csrf),
+            ("type", "objection"),
+            ("message", "Plus de prospection"),
+            ("lang", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    for purpose in ["newsletter", "promotional_offers", "partner_offers"] {
+        assert_eq!(check(&app, email, purpose).await, "objected", "{purpose}");
+    }
+    assert_eq!(check(&app, email, "whitepaper_delivery").await, "none");
+    let filed = requests_of(&app, email).await;
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0]["status"], "verified", "no DPO step stood between");
+    assert_eq!(filed[0]["channel"], "portal");
+    // A restriction from the portal answers `restricted` from the request on.
+    let response = form(
+        &app,
+        "/privacy/requests",
+        &[("csrf", &csrf), ("type", "restriction"), ("lang", "fr")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(check(&app, email, "contact_handling").await, "restricted");
 }

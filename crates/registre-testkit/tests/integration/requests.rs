@@ -17,6 +17,9 @@ store_tests!(
     data_kept_for_a_legal_obligation_is_kept_and_the_answer_says_so,
     a_restriction_stops_processing_until_it_is_lifted,
     an_objection_to_marketing_withdraws_every_marketing_consent_for_good,
+    a_verified_objection_stops_every_marketing_purpose_when_asked_and_cannot_be_refused,
+    a_verified_restriction_holds_from_the_request_on_and_a_refusal_lifts_it,
+    an_erasure_tells_the_person_in_their_language_and_leaves_other_peoples_mail,
     portability_gives_json_and_csv_of_what_the_person_provided,
     the_export_of_a_person_with_many_events_is_streamed_whole,
     bad_requests_are_refused_with_the_json_error_shape,
@@ -473,10 +476,18 @@ async fn an_erasure_request_leaves_nothing_of_the_person_and_the_ledger_still_ve
 
     let (_, verify) = app.get("/api/v1/ledger/verify").await;
     assert_eq!(verify["ok"], true);
+    // Every earlier mail to the person is gone from the outbox; the one left is the
+    // confirmation of the erasure, sent before their address was destroyed.
+    let left = app.mails_to(email);
+    assert_eq!(left.len(), 1, "only the confirmation is left");
     assert!(
-        app.mails_to(email).is_empty(),
-        "mail addressed to the person is gone from the outbox"
+        left[0].body.contains("erasure") || left[0].body.contains("effac"),
+        "{}",
+        left[0].body
     );
+    // That mail is the person's own, sent (a relay takes it from the file outbox): the rest
+    // of the data dir must hold nothing of them.
+    std::fs::remove_file(&left[0].file).unwrap();
     let needles: [&[u8]; 3] = [email.as_bytes(), message.as_bytes(), b"zoe.distinctive"];
     match app.backend {
         Backend::Sqlite => {
@@ -896,4 +907,221 @@ async fn the_register_pages_by_due_date_and_filters_by_status(app: TestApp) {
     let (_, in_progress) = app.get("/api/v1/requests?status=in_progress").await;
     assert_eq!(in_progress["items"].as_array().unwrap().len(), 1);
     assert_eq!(in_progress["items"][0]["id"], late["id"]);
+}
+
+async fn subscribe_all(app: &TestApp) {
+    let (status, hook) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "secret": "s3cret-for-tests",
+                   "events": ["consent.withdrawn", "subject.objected", "subject.restricted"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+}
+
+async fn queued(app: &TestApp, topic: &str) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) FROM outbox WHERE topic = '{topic}'"
+    ))
+    .await
+}
+
+async fn a_verified_objection_stops_every_marketing_purpose_when_asked_and_cannot_be_refused(
+    app: TestApp,
+) {
+    subscribe_all(&app).await;
+    grant(&app, "oscar@example.org", "newsletter").await;
+    grant(&app, "oscar@example.org", "promotional_offers").await;
+    grant(&app, "oscar@example.org", "whitepaper_delivery").await;
+    let request = file(&app, "objection", "oscar@example.org", "No more marketing").await;
+    let id = request["id"].as_str().unwrap().to_string();
+    assert_eq!(request["status"], "verified", "no DPO step was taken");
+    for purpose in ["newsletter", "promotional_offers", "partner_offers"] {
+        let (_, decision) = app
+            .post(
+                "/api/v1/consents/check",
+                json!({"email": "oscar@example.org", "purpose": purpose}),
+            )
+            .await;
+        assert_eq!(
+            (decision["allowed"].clone(), decision["state"].clone()),
+            (json!(false), json!("objected")),
+            "{purpose} right when asked"
+        );
+    }
+    assert_eq!(
+        check(&app, "oscar@example.org", "whitepaper_delivery").await,
+        "granted",
+        "not direct marketing"
+    );
+    assert_eq!(
+        check(&app, "oscar@example.org", "contact_handling").await,
+        "not_required",
+        "legitimate interest waits for the DPO (Art. 21(1))"
+    );
+    assert_eq!(queued(&app, "subject.objected").await, 1);
+    assert_eq!(queued(&app, "consent.withdrawn").await, 2);
+    let mut early: Vec<String> =
+        serde_json::from_value(request["effect_on_receipt"]["withdrawn"].clone()).unwrap();
+    early.sort();
+    assert_eq!(early, ["newsletter", "promotional_offers"]);
+
+    let (status, error) = app
+        .post(
+            &format!("/api/v1/requests/{id}/refuse"),
+            json!({"reason": "We have a legitimate interest"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot be refused")
+            || error.to_string().contains("cannot be refused"),
+        "{error}"
+    );
+    let done = fulfil(&app, &id, None).await;
+    let mut withdrawn: Vec<String> =
+        serde_json::from_value(done["outcome"]["withdrawn"].clone()).unwrap();
+    withdrawn.sort();
+    assert_eq!(withdrawn, ["newsletter", "promotional_offers"], "{done}");
+    assert!(done["outcome"]["took_effect_at"].is_string(), "{done}");
+    assert_eq!(
+        check(&app, "oscar@example.org", "contact_handling").await,
+        "objected",
+        "fulfilling adds the legitimate-interest purposes"
+    );
+    assert_eq!(queued(&app, "subject.objected").await, 1, "once");
+
+    // Identity not verified: nothing yet; verified later: at once.
+    grant(&app, "unsure@example.org", "newsletter").await;
+    let (status, pending) = app
+        .post(
+            "/api/v1/requests",
+            json!({"type": "objection", "email": "unsure@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pending}");
+    assert_eq!(
+        check(&app, "unsure@example.org", "newsletter").await,
+        "granted"
+    );
+    let (status, verified) = app
+        .post(
+            &format!(
+                "/api/v1/requests/{}/verify",
+                pending["id"].as_str().unwrap()
+            ),
+            json!({"method": "replied from the address"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(
+        check(&app, "unsure@example.org", "newsletter").await,
+        "objected"
+    );
+}
+
+async fn a_verified_restriction_holds_from_the_request_on_and_a_refusal_lifts_it(app: TestApp) {
+    subscribe_all(&app).await;
+    grant(&app, "rosa@example.org", "newsletter").await;
+    let request = file(&app, "restriction", "rosa@example.org", "My data is wrong").await;
+    assert_eq!(request["status"], "verified");
+    assert_eq!(
+        check(&app, "rosa@example.org", "newsletter").await,
+        "restricted"
+    );
+    assert_eq!(
+        check(&app, "rosa@example.org", "contact_handling").await,
+        "restricted"
+    );
+    assert_eq!(queued(&app, "subject.restricted").await, 1);
+    let id = request["id"].as_str().unwrap();
+    let (status, refused) = app
+        .post(
+            &format!("/api/v1/requests/{id}/refuse"),
+            json!({"reason": "The data was checked and is accurate"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(
+        check(&app, "rosa@example.org", "newsletter").await,
+        "granted"
+    );
+
+    // Fulfilled, the restriction records when it took effect.
+    let request = file(&app, "restriction", "rosa@example.org", "Again").await;
+    assert_eq!(
+        check(&app, "rosa@example.org", "newsletter").await,
+        "restricted"
+    );
+    let done = fulfil(&app, request["id"].as_str().unwrap(), None).await;
+    assert_eq!(done["outcome"]["restricted"], true);
+    assert!(done["outcome"]["took_effect_at"].is_string(), "{done}");
+}
+
+async fn an_erasure_tells_the_person_in_their_language_and_leaves_other_peoples_mail(app: TestApp) {
+    let exactly = |to: &str| {
+        app.decoded_mails()
+            .into_iter()
+            .filter(|m| m.to.trim() == to)
+            .collect::<Vec<_>>()
+    };
+    grant(&app, "a@subst.example", "newsletter").await;
+    let other = file(&app, "access", "ba@subst.example", "What do you hold?").await;
+    assert_eq!(other["status"], "verified");
+    let theirs = exactly("ba@subst.example").len();
+    assert_eq!(theirs, 1, "ba was told of their request");
+    let (status, request) = app
+        .post(
+            "/api/v1/requests",
+            json!({"type": "erasure", "email": "a@subst.example", "identity_verified": true, "language": "en"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    assert_eq!(exactly("a@subst.example").len(), 1, "received");
+    let done = fulfil(&app, request["id"].as_str().unwrap(), None).await;
+
+    assert_eq!(
+        exactly("ba@subst.example").len(),
+        theirs,
+        "another person's mail is never touched"
+    );
+    let left = exactly("a@subst.example");
+    assert_eq!(left.len(), 1, "only the confirmation is left");
+    assert!(
+        left[0].subject.contains("carried out"),
+        "in English: {}",
+        left[0].subject
+    );
+    assert!(left[0].body.contains("last message"), "{}", left[0].body);
+    let (status, certificate) = app
+        .get(&format!(
+            "/api/v1/erasure-certificates/{}",
+            done["certificate_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        certificate["person_told"],
+        json!({"by": "mail", "sent": true, "language": "en", "before_erasure": true})
+    );
+    assert!(
+        certificate["statement"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("told of the erasure"),
+        "{certificate}"
+    );
+    assert!(
+        certificate["statement"]["fr"]
+            .as_str()
+            .unwrap()
+            .contains("informée de l'effacement"),
+        "{certificate}"
+    );
+    assert!(!certificate.to_string().contains("subst.example"));
+    assert_eq!(check(&app, "a@subst.example", "newsletter").await, "erased");
 }

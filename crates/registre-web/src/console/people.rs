@@ -131,6 +131,7 @@ async fn create_request(State(state): State<AppState>, signed: Signed, body: Byt
         identity_verification: None,
         language: Some(form.get("language")).filter(|l| !l.is_empty()),
         received_at: None,
+        marketing: None,
     };
     match state
         .app
