@@ -179,6 +179,7 @@ impl App {
             language: "fr".into(),
             time_zone: crate::console::DEFAULT_TIME_ZONE.into(),
             created_at: self.now(),
+            disabled_at: None,
         };
         let audit = self.audit_record(
             by,
@@ -214,7 +215,8 @@ impl App {
                 .await
                 .unwrap_or(false);
         match user {
-            Some(user) if valid => Ok((
+            // A disabled account does not sign in, whatever its password.
+            Some(user) if valid && user.disabled_at.is_none() => Ok((
                 Principal {
                     actor: format!("user:{}", user.id),
                     role: user.role,

@@ -24,6 +24,51 @@ pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
 /// Days the dashboard's consent chart covers.
 pub const CHART_DAYS: i64 = 30;
 
+/// Audit entries read at most per search call.
+pub const AUDIT_SCAN: i64 = 5000;
+
+/// Someone the audit log names: a console user by email, an API key by name.
+#[derive(Clone, Debug)]
+pub struct AuditActor {
+    /// As the log writes it (`user:{id}`, `api_key:{id}`).
+    pub actor: String,
+    pub name: String,
+    pub api_key: bool,
+}
+
+/// What the audit log page filters on; every part is optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// The actor exactly as the log writes it.
+    pub actor: Option<String>,
+    /// The register: the part of the action before the dot (`processor`, `breach`...).
+    pub register: Option<String>,
+    /// From this instant (included).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (excluded).
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, entry: &registre_domain::audit::AuditEntry) -> bool {
+        self.actor.as_ref().is_none_or(|a| &entry.actor == a)
+            && self.register.as_ref().is_none_or(|r| {
+                entry.action.split('.').next() == Some(r.as_str())
+                    || entry.target.split(':').next() == Some(r.as_str())
+            })
+            && self.from.is_none_or(|from| entry.at >= from)
+            && self.until.is_none_or(|until| entry.at < until)
+    }
+}
+
+/// A page of the filtered audit log.
+#[derive(Clone, Debug)]
+pub struct AuditSearch {
+    pub entries: Vec<registre_domain::audit::AuditEntry>,
+    /// Where the next page starts (`before`), when older entries remain.
+    pub older: Option<i64>,
+}
+
 /// A signed-in user, as every console page sees them.
 #[derive(Clone)]
 pub struct ConsoleSession {
@@ -92,6 +137,8 @@ pub struct NoticeChange {
 pub struct Dashboard {
     pub overdue_requests: Vec<RequestView>,
     pub due_soon_requests: Vec<RequestView>,
+    /// Requests received and not yet looked at (identity not checked), not already above.
+    pub new_requests: Vec<RequestView>,
     /// Breaches whose authority clock runs or ran out, or whose people are still to be told.
     pub open_breaches: Vec<BreachView>,
     pub processors: Vec<ProcessorView>,
@@ -148,6 +195,83 @@ impl App {
         let mut entries = self.store().audit_entries(start, end - start).await?;
         entries.reverse();
         Ok(entries)
+    }
+
+    /// Who the audit log's actors are: `user:{id}` by the user's email, `api_key:{id}` by
+    /// the key's name. Other actors (`cli`, `system`, `public`, links) are not listed.
+    pub async fn audit_actors(&self, by: &Principal) -> AppResult<Vec<AuditActor>> {
+        by.require(Permission::Read)?;
+        let mut actors: Vec<AuditActor> = self
+            .store()
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| AuditActor {
+                actor: format!("user:{}", u.id),
+                name: u.email,
+                api_key: false,
+            })
+            .collect();
+        actors.extend(
+            self.store()
+                .api_keys()
+                .await?
+                .into_iter()
+                .map(|k| AuditActor {
+                    actor: format!("api_key:{}", k.id),
+                    name: k.name,
+                    api_key: true,
+                }),
+        );
+        Ok(actors)
+    }
+
+    /// The audit log, newest first, filtered: entries with `seq <= before` that match
+    /// `filter`, at most `limit`. At most [`AUDIT_SCAN`] entries are read per call; the
+    /// answer says where to go on from when more may match.
+    pub async fn search_audit_log(
+        &self,
+        by: &Principal,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> AppResult<AuditSearch> {
+        by.require(Permission::Read)?;
+        let limit = limit.clamp(1, 500) as usize;
+        let mut end = match before {
+            Some(seq) => seq.min(self.store().audit_length().await?),
+            None => self.store().audit_length().await?,
+        };
+        let mut entries = Vec::new();
+        let mut scanned = 0;
+        // Entries come newest first: once one is older than `from`, none after it matches.
+        let mut past_from = false;
+        'pages: while end > 0 && entries.len() < limit && scanned < AUDIT_SCAN {
+            let start = (end - 200).max(0);
+            let mut page = self.store().audit_entries(start, end - start).await?;
+            page.reverse();
+            if page.is_empty() {
+                break;
+            }
+            for entry in page {
+                end = entry.seq - 1;
+                scanned += 1;
+                if filter.from.is_some_and(|from| entry.at < from) {
+                    past_from = true;
+                    break 'pages;
+                }
+                if filter.matches(&entry) {
+                    entries.push(entry);
+                    if entries.len() == limit {
+                        break 'pages;
+                    }
+                }
+            }
+        }
+        Ok(AuditSearch {
+            older: Some(end).filter(|seq| *seq > 0 && !past_from),
+            entries,
+        })
     }
 
     /// Checks a password unless the account is locked; five failures in a row within
@@ -278,7 +402,7 @@ impl App {
         let Some((record, user)) = self.store().console_session(&id_hash).await? else {
             return Ok(None);
         };
-        if record.expires_at <= self.now() {
+        if record.expires_at <= self.now() || user.disabled_at.is_some() {
             self.store().delete_console_session(&id_hash, None).await?;
             return Ok(None);
         }
@@ -345,6 +469,15 @@ impl App {
             .list_requests(by, None, None, Some(crate::requests::MAX_PAGE))
             .await?
             .items;
+        let new_requests = requests
+            .iter()
+            .filter(|r| {
+                r.status == registre_domain::request::RequestStatus::Received
+                    && !r.overdue
+                    && !r.due_soon
+            })
+            .cloned()
+            .collect();
         let (overdue_requests, due_soon_requests) = requests
             .into_iter()
             .filter(|r| r.overdue || r.due_soon)
@@ -453,6 +586,7 @@ impl App {
         Ok(Dashboard {
             overdue_requests,
             due_soon_requests,
+            new_requests,
             open_breaches,
             processors,
             changed_notices,

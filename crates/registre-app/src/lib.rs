@@ -20,6 +20,7 @@ pub mod portal;
 pub mod processors;
 mod rate_limit;
 mod receipts;
+mod request_history;
 mod request_mail;
 pub mod requests;
 pub mod restore;
@@ -27,6 +28,7 @@ mod retention;
 mod ropa;
 pub mod subjects;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
 pub use access::{CreatedApiKey, Principal};
@@ -42,6 +44,7 @@ pub use processors::{
     AssessmentOutcome, ChainNode, DraftView, EvidenceView, ProcessorView, QuestionnaireLink,
 };
 pub use receipts::ConsentReceipt;
+pub use request_history::SentRequestMail;
 pub use requests::{FulfilInput, NewRequest, RequestView};
 pub use retention::RETENTION_INTERVAL;
 

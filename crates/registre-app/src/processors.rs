@@ -48,6 +48,18 @@ struct ProcessorRecord {
     /// Nonces of the questionnaire links already used.
     #[serde(default)]
     used_links: Vec<String>,
+    /// Answers the DPO sent back to the vendor, with what to correct: the next link opens
+    /// on them.
+    #[serde(default)]
+    returned: Option<ReturnedDraft>,
+}
+
+/// A vendor's draft sent back by the DPO with a comment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ReturnedDraft {
+    returned_at: DateTime<Utc>,
+    comment: String,
+    assessment: Assessment,
 }
 
 /// A processor as the API shows it: the entry, what the rules say, the current assessment.
@@ -155,6 +167,16 @@ pub struct VendorQuestionnaire {
     pub expires_at: DateTime<Utc>,
     /// Answers to start from: an earlier draft or the current assessment.
     pub prefill: AssessmentInput,
+    /// What the DPO asked to correct when they sent the answers back.
+    pub returned_comment: Option<String>,
+}
+
+/// What "send the questionnaire" did: the link, and the address it was mailed to.
+#[derive(Clone, Debug)]
+pub struct QuestionnaireSent {
+    pub link: QuestionnaireLink,
+    /// The processor's contact, when it has one and the mail went out.
+    pub mailed_to: Option<String>,
 }
 
 /// Why a vendor's page does not open or a submission is refused.
@@ -377,6 +399,7 @@ impl App {
             previous_assessments: Vec::new(),
             draft: None,
             used_links: Vec::new(),
+            returned: None,
         };
         let p = &record.processor;
         let document = Document {
@@ -728,10 +751,11 @@ impl App {
     ) -> Result<VendorQuestionnaire, VendorProblem> {
         let (record, language, verified) = self.vendor_link(token).await?;
         let organisation = self.organisation().await?;
-        let prefill = match (&record.draft, &record.assessment) {
-            (Some(draft), _) => draft.assessment.to_input(),
-            (None, Some(assessment)) => assessment.to_input(),
-            (None, None) => AssessmentInput::default(),
+        let prefill = match (&record.draft, &record.returned, &record.assessment) {
+            (Some(draft), _, _) => draft.assessment.to_input(),
+            (None, Some(returned), _) => returned.assessment.to_input(),
+            (None, None, Some(assessment)) => assessment.to_input(),
+            (None, None, None) => AssessmentInput::default(),
         };
         Ok(VendorQuestionnaire {
             processor_name: record.processor.name,
@@ -740,6 +764,7 @@ impl App {
             language,
             expires_at: verified.expires_at,
             prefill,
+            returned_comment: record.returned.map(|r| r.comment),
         })
     }
 
@@ -777,6 +802,7 @@ impl App {
         });
         record.used_links.insert(0, verified.nonce.clone());
         record.used_links.truncate(REMEMBERED_LINKS);
+        record.returned = None;
         let vendor = Principal {
             actor: format!("vendor_link:{}", record.processor.id),
             role: Role::Agent,
@@ -853,6 +879,117 @@ impl App {
         self.save_processor(&record, &audit).await
     }
 
+    /// "Send the questionnaire": a link as [`Self::questionnaire_link`] gives, mailed to the
+    /// processor's contact (in the link's language, the other one below) when it has one.
+    /// The link is returned either way, for the DPO to pass on by hand.
+    pub async fn send_questionnaire(
+        &self,
+        by: &Principal,
+        id: &str,
+        request: QuestionnaireLinkRequest,
+    ) -> AppResult<QuestionnaireSent> {
+        let link = self.questionnaire_link(by, id, request.clone()).await?;
+        let (record, _) = self.processor_record(id).await?;
+        let language = match request.language {
+            Some(language) => language,
+            None => self.organisation().await?.default_language,
+        };
+        let mailed_to = self
+            .mail_questionnaire(&record, &link, language, None)
+            .await?;
+        Ok(QuestionnaireSent { link, mailed_to })
+    }
+
+    /// The vendor's answers go back to them with what to correct: the draft is withdrawn
+    /// (nothing is accepted), a new link opens on their answers and the comment, and it is
+    /// mailed to the processor's contact.
+    pub async fn return_assessment_draft(
+        &self,
+        by: &Principal,
+        id: &str,
+        comment: &str,
+    ) -> AppResult<QuestionnaireSent> {
+        by.require(Permission::ManageRegisters)?;
+        let comment = comment.trim();
+        if comment.is_empty() || comment.chars().count() > 4000 {
+            return Err(DomainError::invalid(
+                "comment",
+                "say what to correct, in at most 4000 characters",
+            )
+            .into());
+        }
+        let (mut record, _) = self.processor_record(id).await?;
+        let draft = record
+            .draft
+            .take()
+            .ok_or_else(|| AppError::not_found("assessment draft"))?;
+        let language = draft.language;
+        record.returned = Some(ReturnedDraft {
+            returned_at: self.now(),
+            comment: comment.to_string(),
+            assessment: draft.assessment,
+        });
+        let audit = self.audit_record(
+            by,
+            "processor.assessment_draft_returned",
+            format!("processor:{}", record.processor.id),
+            serde_json::json!({"language": language.code()}),
+        );
+        self.save_processor(&record, &audit).await?;
+        let link = self
+            .questionnaire_link(
+                by,
+                id,
+                QuestionnaireLinkRequest {
+                    language: Some(language),
+                },
+            )
+            .await?;
+        let mailed_to = self
+            .mail_questionnaire(&record, &link, language, Some(comment))
+            .await?;
+        Ok(QuestionnaireSent { link, mailed_to })
+    }
+
+    /// Mails the questionnaire link to the processor's contact, if it has one.
+    async fn mail_questionnaire(
+        &self,
+        record: &ProcessorRecord,
+        link: &QuestionnaireLink,
+        language: Language,
+        comment: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        let Some(to) = record.processor.contact_email.clone() else {
+            return Ok(None);
+        };
+        let organisation = self.organisation().await?;
+        let other = match language {
+            Language::Fr => Language::En,
+            Language::En => Language::Fr,
+        };
+        let first = questionnaire_mail(
+            language,
+            &organisation,
+            &record.processor.name,
+            link,
+            comment,
+        );
+        let second =
+            questionnaire_mail(other, &organisation, &record.processor.name, link, comment);
+        self.send_mail(crate::mail::Mail {
+            to: to.clone(),
+            subject: first.0,
+            text: format!(
+                "{}\n----------------------------------------\n\n{}",
+                first.1, second.1
+            ),
+            html: None,
+            unsubscribe_url: None,
+        })
+        .await?;
+        Ok(Some(to))
+    }
+
     /// Puts a vendor's draft in place as if sent through a link (the demo).
     pub(crate) async fn record_draft(&self, id: Uuid, draft: AssessmentDraft) -> AppResult<()> {
         let (mut record, _) = self.processor_record(&id.to_string()).await?;
@@ -864,6 +1001,57 @@ impl App {
             serde_json::json!({"demo": true}),
         );
         self.save_processor(&record, &audit).await
+    }
+}
+
+/// The questionnaire mail in one language: its subject and its text.
+fn questionnaire_mail(
+    language: Language,
+    organisation: &registre_domain::organisation::Organisation,
+    processor: &str,
+    link: &QuestionnaireLink,
+    comment: Option<&str>,
+) -> (String, String) {
+    let org = &organisation.name;
+    let dpo = &organisation.dpo.email;
+    let url = &link.url;
+    match language {
+        Language::Fr => {
+            let expires = link.expires_at.format("%d/%m/%Y");
+            let mut text = format!(
+                "Bonjour,\n\n{org} vous demande, en tant que sous-traitant ({processor}), de répondre à son questionnaire de conformité (RGPD, art. 28) : délégué à la protection des données, cartographie des données, tiers destinataires, mesures de sécurité, tests.\n"
+            );
+            if let Some(comment) = comment {
+                text.push_str(&format!(
+                    "\nVos réponses précédentes vous sont renvoyées pour correction :\n{comment}\n"
+                ));
+            }
+            text.push_str(&format!(
+                "\nRépondre au questionnaire (lien personnel, valable jusqu'au {expires}, pour un seul envoi) :\n{url}\n\nUne question ? Écrivez au délégué à la protection des données : {dpo}\n\n{org}\n"
+            ));
+            (
+                format!("{org} : questionnaire de conformité du sous-traitant {processor}"),
+                text,
+            )
+        }
+        Language::En => {
+            let expires = link.expires_at.format("%d %B %Y");
+            let mut text = format!(
+                "Hello,\n\n{org} asks you, as its processor ({processor}), to answer its compliance questionnaire (GDPR, Art. 28): data protection officer, data mapping, third-party recipients, security measures, tests.\n"
+            );
+            if let Some(comment) = comment {
+                text.push_str(&format!(
+                    "\nYour previous answers are sent back to you for correction:\n{comment}\n"
+                ));
+            }
+            text.push_str(&format!(
+                "\nAnswer the questionnaire (personal link, valid until {expires}, for one submission):\n{url}\n\nA question? Write to the data protection officer: {dpo}\n\n{org}\n"
+            ));
+            (
+                format!("{org}: compliance questionnaire for the processor {processor}"),
+                text,
+            )
+        }
     }
 }
 

@@ -20,6 +20,8 @@ pub enum TokenKind {
     FormCsrf,
     /// What a form submission recorded, carried to its confirmation page.
     FormReceipt,
+    /// A console user's mailed link to choose a new password.
+    PasswordReset,
 }
 
 impl TokenKind {
@@ -33,6 +35,7 @@ impl TokenKind {
             Self::VendorQuestionnaire => "vendor_questionnaire",
             Self::FormCsrf => "form_csrf",
             Self::FormReceipt => "form_receipt",
+            Self::PasswordReset => "password_reset",
         }
     }
 }

@@ -67,6 +67,9 @@ pub struct ProcessorInput {
     /// Where the signed agreement is filed (a reference, a URL, a document number).
     #[serde(default)]
     pub dpa_reference: Option<String>,
+    /// Who at the vendor answers for data protection: the questionnaire is mailed there.
+    #[serde(default)]
+    pub contact_email: Option<String>,
     #[serde(default)]
     pub purposes: Vec<String>,
     #[serde(default)]
@@ -124,6 +127,9 @@ pub struct Processor {
     pub transfer_mechanism: Option<TransferSafeguard>,
     pub dpa_signed_on: Option<NaiveDate>,
     pub dpa_reference: Option<String>,
+    /// Who at the vendor answers for data protection (the questionnaire is mailed there).
+    #[serde(default)]
+    pub contact_email: Option<String>,
     pub purposes: Vec<String>,
     pub data_categories: Vec<String>,
     pub subprocessors: Vec<String>,
@@ -190,6 +196,17 @@ impl ProcessorInput {
             None | Some("") => None,
             Some(reference) => Some(validate_line("dpa_reference", reference, 500, true)?),
         };
+        let contact_email = match self.contact_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                Email::parse(raw)
+                    .map_err(|_| {
+                        DomainError::invalid("contact_email", "not a valid email address")
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
         let mut subprocessors: Vec<String> = Vec::new();
         for (i, raw) in self.subprocessors.iter().enumerate() {
             let sub = validate_line(&format!("subprocessors/{i}"), raw, 200, true)?;
@@ -212,6 +229,7 @@ impl ProcessorInput {
             transfer_mechanism: self.transfer_mechanism,
             dpa_signed_on,
             dpa_reference,
+            contact_email,
             purposes: keys("purposes", &self.purposes)?,
             data_categories: keys("data_categories", &self.data_categories)?,
             subprocessors,

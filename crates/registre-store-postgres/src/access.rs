@@ -29,6 +29,7 @@ pub(crate) fn user(row: &sqlx::postgres::PgRow) -> StoreResult<UserRecord> {
         language: row.get("language"),
         time_zone: row.get("time_zone"),
         created_at: row.get("created_at"),
+        disabled_at: row.get("disabled_at"),
     })
 }
 

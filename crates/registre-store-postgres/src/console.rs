@@ -179,6 +179,55 @@ impl ConsoleStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn update_user(
+        &self,
+        user: &UserRecord,
+        end_sessions: bool,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        // Serialises changes to administrators: two demotions at once cannot both see the
+        // other's admin still there.
+        sqlx::query("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let done = sqlx::query(
+            "UPDATE users SET role = $2, password_hash = $3, disabled_at = $4 WHERE id = $1",
+        )
+        .bind(user.id)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.disabled_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let admins: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?
+        .get("n");
+        if admins == 0 {
+            return Err(StoreError::Conflict {
+                constraint: "users_last_admin".into(),
+            });
+        }
+        if end_sessions {
+            sqlx::query("DELETE FROM console_sessions WHERE user_id = $1")
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn audit_length(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT seq FROM chain_heads WHERE chain = 'audit'")
             .fetch_optional(&self.reader)

@@ -471,6 +471,16 @@ pub trait ConsoleStore: Send + Sync {
         time_zone: &str,
         audit: &AuditRecord,
     ) -> StoreResult<()>;
+    /// Saves a user's role, password hash and `disabled_at`. With `end_sessions`, their
+    /// console sessions are deleted in the same transaction. Refused with
+    /// `Conflict { constraint: "users_last_admin" }` when no active administrator would
+    /// remain.
+    async fn update_user(
+        &self,
+        user: &UserRecord,
+        end_sessions: bool,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
     /// The audit log's last sequence number (0 when empty).
     async fn audit_length(&self) -> StoreResult<i64>;
     /// Consent events recorded at or after `since`, counted per UTC day, purpose and action.

@@ -78,6 +78,8 @@ pub struct UserRecord {
     /// IANA time zone the console shows dates in (`Europe/Paris` by default).
     pub time_zone: String,
     pub created_at: DateTime<Utc>,
+    /// When an administrator disabled the account; `None` while it is active.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for UserRecord {

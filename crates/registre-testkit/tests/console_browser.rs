@@ -306,12 +306,18 @@ async fn walk_the_console(app: TestApp, client: Client) {
     .await;
     assert_page(&client, "form audit").await;
     let findings = text_of(&client, ".findings").await;
-    assert!(findings.contains("prechecked-consent"), "{findings}");
+    // In words, not the rule's code.
+    assert!(findings.contains("cochée par défaut"), "{findings}");
+    assert!(!findings.contains("prechecked-consent"), "{findings}");
     screenshot(&client, 1280, &shot("17-form-audit")).await;
 
-    // The audit log shows what was just done.
+    // The audit log shows what was just done, in words.
     open(&client, &app, "/console/audit-log").await;
-    assert!(text_of(&client, "table").await.contains("breach.recorded"));
+    assert!(
+        text_of(&client, "table")
+            .await
+            .contains("Violation déclarée")
+    );
     screenshot(&client, 1280, &shot("18-audit-log")).await;
 
     // The ledger: verify the whole chain.

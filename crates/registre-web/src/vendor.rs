@@ -415,6 +415,8 @@ struct QuestionnairePage {
     heading: String,
     intro: String,
     validity: String,
+    /// What the DPO asked to correct, when the answers were sent back.
+    returned: Option<(&'static str, String)>,
     v: FormValues,
     measures: Vec<Choice>,
     test_kinds: Vec<Choice>,
@@ -495,6 +497,13 @@ fn questionnaire(
         heading,
         intro,
         validity,
+        returned: form.returned_comment.clone().map(|comment| {
+            let label = match language {
+                Language::Fr => "Vos réponses vous ont été renvoyées pour correction :",
+                Language::En => "Your answers were sent back to you for correction:",
+            };
+            (label, comment)
+        }),
         v: values,
         measures,
         test_kinds,

@@ -106,6 +106,50 @@ impl Frame {
         }
     }
 
+    /// A day in the user's time zone as people write it: « 7 décembre 2026 », "7 December 2026".
+    pub fn date_words(&self, at: impl std::borrow::Borrow<DateTime<Utc>>) -> String {
+        use chrono::Datelike;
+        let local = at.borrow().with_timezone(&self.zone);
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = local.month0() as usize;
+        let names = if self.t.is_fr() { &FR } else { &EN };
+        let day = local.day();
+        let day = if self.t.is_fr() && day == 1 {
+            "1er".to_string()
+        } else {
+            day.to_string()
+        };
+        let name = names.get(month).copied().unwrap_or_default();
+        format!("{day} {name} {}", local.year())
+    }
+
     /// The snake_case name of an enum value (`non_compliant`), for labels and CSS classes.
     pub fn code<T: serde::Serialize>(&self, value: T) -> String {
         code(&value)

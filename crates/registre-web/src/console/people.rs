@@ -39,12 +39,22 @@ pub struct StatusFilter {
     pub current: bool,
 }
 
+/// A due-date filter: all, overdue, due within 7 days.
+pub struct DueFilter {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
 #[derive(Template)]
 #[template(path = "console/requests.html")]
 struct RequestsPage {
     frame: Frame,
     items: Vec<RequestView>,
     filters: Vec<StatusFilter>,
+    due_filters: Vec<DueFilter>,
+    /// `&due=...` to keep when the status filter changes.
+    due_query: String,
     types: Vec<(&'static str, &'static str)>,
     now: chrono::DateTime<chrono::Utc>,
 }
@@ -60,6 +70,8 @@ impl RequestsPage {
 #[derive(Deserialize, Default)]
 struct RequestsQuery {
     status: Option<String>,
+    /// `overdue` or `soon` (due within 7 days).
+    due: Option<String>,
     done: Option<String>,
 }
 
@@ -86,6 +98,34 @@ async fn requests(
         Ok(page) => page,
         Err(error) => return failure(&signed, error),
     };
+    let due = query
+        .due
+        .as_deref()
+        .filter(|d| ["overdue", "soon"].contains(d));
+    let mut items = page.items;
+    match due {
+        Some("overdue") => items.retain(|r| r.overdue),
+        Some(_) => items.retain(|r| r.due_soon),
+        None => {}
+    }
+    let status_query = status.map(|s| format!("status={s}&")).unwrap_or_default();
+    let due_filters = [
+        (None, t.all_deadlines),
+        (Some("overdue"), t.overdue),
+        (Some("soon"), t.due_within_week),
+    ]
+    .into_iter()
+    .map(|(value, label)| DueFilter {
+        href: match value {
+            Some(value) => format!("/console/requests?{status_query}due={value}"),
+            None => format!("/console/requests?{status_query}")
+                .trim_end_matches(['?', '&'])
+                .to_string(),
+        },
+        label,
+        current: due == value,
+    })
+    .collect();
     let mut filters = vec![StatusFilter {
         value: "",
         label: t.all,
@@ -105,8 +145,10 @@ async fn requests(
         )
         .await;
     let page = RequestsPage {
-        items: page.items,
+        items,
         filters,
+        due_filters,
+        due_query: due.map(|d| format!("due={d}")).unwrap_or_default(),
         types: RequestType::ALL
             .iter()
             .map(|ty| (ty.as_str(), t.request_type(ty.as_str())))
@@ -143,6 +185,13 @@ async fn create_request(State(state): State<AppState>, signed: Signed, body: Byt
     }
 }
 
+/// A mail the person was sent about the request.
+pub struct MailRow {
+    pub at: String,
+    pub subject: String,
+    pub body: String,
+}
+
 pub struct Step {
     pub label: &'static str,
     pub at: String,
@@ -156,6 +205,7 @@ struct RequestPage {
     frame: Frame,
     r: RequestView,
     steps: Vec<Step>,
+    mails: Vec<MailRow>,
     open: bool,
     days_left: String,
     outcome: Option<String>,
@@ -222,13 +272,27 @@ async fn request(
             note: None,
         });
     }
+    let mails = state
+        .app
+        .request_mails(&signed.0.principal, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MailRow {
+            at: frame.dt(m.at),
+            subject: m.subject,
+            body: m.body,
+        })
+        .collect();
     let now = state.app.now();
     let page = RequestPage {
+        mails,
         days_left: t.days_left_text((r.due_at - now).num_hours().div_euclid(24)),
         outcome: r
             .outcome
             .as_ref()
-            .and_then(|o| serde_json::to_string_pretty(o).ok()),
+            .map(|o| super::system::details_text(t, &o.to_string()))
+            .filter(|text| !text.is_empty()),
         open,
         steps,
         r,

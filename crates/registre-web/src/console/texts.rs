@@ -87,7 +87,15 @@ texts! {
     person: "Personne", "Person";
     all: "Toutes", "All";
     filter: "Filtrer", "Filter";
-    no_requests: "Aucune demande.", "No request.";
+    no_requests: "Aucune demande ne correspond à ces critères.", "No request matches these criteria.";
+    filter_status: "Filtrer par statut", "Filter by status";
+    filter_due: "Filtrer par échéance", "Filter by deadline";
+    all_deadlines: "Toutes échéances", "Any deadline";
+    due_within_week: "Échéance sous 7 jours", "Due within 7 days";
+    extended_tag: "prolongée", "extended";
+    new_requests_title: "Nouvelles demandes à prendre en charge", "New requests to take on";
+    mails_sent: "E-mails envoyés à la personne", "Mails sent to the person";
+    no_mails: "Aucun e-mail envoyé à la personne pour l'instant.", "No mail sent to the person yet.";
     new_request: "Enregistrer une demande", "Record a request";
     details: "Précisions", "Details";
     identity_verified: "Identité vérifiée", "Identity verified";
@@ -146,7 +154,7 @@ texts! {
     no_evidence: "Aucun fichier.", "No file.";
     chain: "Chaîne de sous-traitance", "Sub-processor chain";
     questionnaire_link: "Envoyer le questionnaire", "Send the questionnaire";
-    questionnaire_link_hint: "Crée un lien à transmettre au contact du sous-traitant ; ses réponses arrivent en brouillon.", "Creates a link for the processor's contact; their answers arrive as a draft.";
+    questionnaire_link_hint: "Envoie par e-mail au contact du sous-traitant un lien personnel (affiché ici aussi) ; ses réponses arrivent en brouillon, à accepter ou à renvoyer.", "Mails the processor's contact a personal link (also shown here); their answers arrive as a draft, to accept or send back.";
     link_created: "Lien à transmettre (valable 30 jours) :", "Link to pass on (valid 30 days):";
     draft_pending: "Des réponses du sous-traitant attendent votre validation.", "The processor's answers wait for your acceptance.";
     accept_draft: "Accepter les réponses", "Accept the answers";
@@ -155,6 +163,24 @@ texts! {
     subprocessors: "Sous-traitants ultérieurs", "Sub-processors";
     new_processor: "Ajouter un sous-traitant", "Add a processor";
     add: "Ajouter", "Add";
+    contact_email: "Contact du sous-traitant (e-mail)", "Processor's contact (email)";
+    contact_hint: "Le questionnaire est envoyé à cette adresse.", "The questionnaire is mailed to this address.";
+    dpa_reference: "Contrat : document ou référence", "DPA: document or reference";
+    processor_role_label: "Qualité", "Role";
+    transfer_none: "Aucun (pays de l'EEE)", "None (EEA country)";
+    subprocessors_hint: "Noms séparés par des virgules, tels qu'inscrits au registre.", "Names separated by commas, as written in the register.";
+    no_processors: "Aucun sous-traitant inscrit : ajoutez vos outils (emailing, CRM, hébergement…) ci-dessous.", "No processor registered yet: add your tools (emailing, CRM, hosting…) below.";
+    no_choices: "Aucun élément dans le registre.", "Nothing in the register yet.";
+    edit_processor: "Modifier le sous-traitant", "Edit the processor";
+    draft_answers: "Réponses reçues du sous-traitant", "Answers received from the processor";
+    submitted_on: "Envoyées le", "Sent on";
+    if_accepted: "Si vous acceptez", "If you accept";
+    return_draft: "Renvoyer pour correction", "Send back for correction";
+    return_comment: "Ce qu'il faut corriger (envoyé au sous-traitant)", "What to correct (sent to the processor)";
+    mailed_to: "Questionnaire envoyé par e-mail à", "Questionnaire mailed to";
+    returned_to: "Réponses renvoyées pour correction ; e-mail envoyé à", "Answers sent back for correction; mail sent to";
+    no_contact: "Aucun contact n'est renseigné pour ce sous-traitant : aucun e-mail n'est parti. Transmettez le lien vous-même ou ajoutez un contact.", "No contact is set for this processor: no mail went out. Pass the link on yourself or add a contact.";
+    returned_no_contact: "Réponses renvoyées pour correction. Aucun contact n'est renseigné : transmettez le lien vous-même.", "Answers sent back for correction. No contact is set: pass the link on yourself.";
     question: "Question", "Question";
     answer: "Réponse", "Answer";
     yes: "Oui", "Yes";
@@ -178,6 +204,16 @@ texts! {
     reference: "Référence", "Reference";
     notification_text: "Texte de notification pré-rempli", "Pre-filled notification text";
     data_categories: "Catégories de données", "Data categories";
+    occurred_at: "Survenue le", "Occurred";
+    occurred_hint: "Date de la violation elle-même, si elle est connue (la notification à la CNIL la demande).", "When the breach itself happened, if known (the notification to the authority asks for it).";
+    unknown_date: "Inconnue", "Unknown";
+    invalid_date: "date et heure attendues", "a date and time is expected";
+    breach_nature_label: "Nature de la violation", "Nature of the breach";
+    breach_processor: "Sous-traitant à l'origine", "Processor it came from";
+    no_processor: "Aucun", "None";
+    edit_breach: "Modifier la violation", "Edit the breach";
+    no_notifications: "Aucune notification consignée.", "No notification logged.";
+    channel_example: "formulaire en ligne de la CNIL, e-mail…", "the authority's online form, email…";
     subjects_to_tell: "Les personnes doivent être informées (risque élevé).", "The people must be told (high risk).";
 
     purposes_title: "Finalités", "Purposes";
@@ -231,6 +267,19 @@ texts! {
     actor: "Auteur", "Actor";
     target: "Objet", "Target";
     older: "Plus anciens", "Older";
+    all_actors: "Tous les auteurs", "All actors";
+    all_registers: "Tous les registres", "All registers";
+    register: "Registre", "Register";
+    from_day: "Du", "From";
+    to_day: "Au (inclus)", "To (included)";
+    no_audit_entries: "Aucune entrée ne correspond à ces critères.", "No entry matches these criteria.";
+    actor_cli: "Ligne de commande", "Command line";
+    actor_system: "Registre (tâche automatique)", "Registre (automatic task)";
+    actor_public: "Visiteur (formulaire public)", "Visitor (public form)";
+    actor_vendor: "Sous-traitant (questionnaire)", "Processor (questionnaire)";
+    actor_download: "Lien de téléchargement", "Download link";
+    actor_unknown: "Compte supprimé", "Deleted account";
+    api_key_named: "Clé d'API", "API key";
 
     ledger_title: "Registre de preuves", "Ledger";
     ledger_intro: "Chaque consentement est un maillon d'une chaîne de hachage ; des points de contrôle signés figent sa tête.", "Each consent is a link of a hash chain; signed checkpoints fix its head.";
@@ -269,6 +318,24 @@ texts! {
     users_title: "Utilisateurs de la console", "Console users";
     new_user: "Créer un utilisateur", "Create a user";
     password_hint: "12 caractères au moins.", "At least 12 characters.";
+    state_label: "État", "State";
+    user_active: "Actif", "Active";
+    user_disabled: "Désactivé", "Disabled";
+    disable: "Désactiver", "Disable";
+    enable: "Réactiver", "Enable";
+    change_role: "Changer le rôle", "Change the role";
+    reset_password: "Envoyer un lien de nouveau mot de passe", "Mail a new password link";
+    choose_role: "Choisissez un rôle.", "Choose a role.";
+    last_admin: "L'organisation doit garder au moins un administrateur actif : rien n'a été modifié.", "The organisation must keep at least one active administrator: nothing was changed.";
+    no_users: "Aucun utilisateur : créez-en un ci-dessous.", "No user yet: create one below.";
+    reset_title: "Choisir un nouveau mot de passe", "Choose a new password";
+    new_password: "Nouveau mot de passe", "New password";
+    confirm_password: "Le même, une seconde fois", "The same again";
+    passwords_differ: "Les deux mots de passe ne sont pas identiques.", "The two passwords differ.";
+    reset_done: "Mot de passe enregistré. Vous pouvez vous connecter.", "Password saved. You can sign in.";
+    reset_expired: "Ce lien a expiré : demandez-en un autre à votre administrateur.", "This link has expired: ask your administrator for another one.";
+    reset_used: "Ce lien a déjà servi.", "This link was already used.";
+    reset_invalid: "Ce lien n'est pas valable.", "This link is not valid.";
 }
 
 pub fn texts(language: Language) -> &'static Texts {
@@ -339,6 +406,19 @@ impl Texts {
             "revoked" => ("Clé révoquée.", "Key revoked."),
             "deleted" => ("Supprimé.", "Deleted."),
             "checkpoint" => ("Point de contrôle signé.", "Checkpoint signed."),
+            "role_changed" => (
+                "Rôle modifié ; l'utilisateur devra se reconnecter.",
+                "Role changed; the user will sign in again.",
+            ),
+            "disabled" => (
+                "Utilisateur désactivé ; ses sessions sont fermées.",
+                "User disabled; their sessions are closed.",
+            ),
+            "enabled" => ("Utilisateur réactivé.", "User enabled again."),
+            "reset_sent" => (
+                "Lien de nouveau mot de passe envoyé par e-mail.",
+                "New password link mailed.",
+            ),
             _ => ("Fait.", "Done."),
         };
         if fr { f } else { e }
@@ -449,6 +529,344 @@ impl Texts {
             "subjects" => ("Personnes concernées", "People affected"),
             "processor" => ("Sous-traitant", "Processor"),
             _ => ("Autre responsable", "Other controller"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// What a processor's service code means (`crm` → "CRM (customer relations)").
+    pub fn service_label(&self, raw: &str) -> String {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "emailing" => ("Envoi d'e-mails", "Emailing"),
+            "crm" => (
+                "Gestion de la relation client (CRM)",
+                "Customer relations (CRM)",
+            ),
+            "cms" => ("Gestion du site (CMS)", "Website management (CMS)"),
+            "hosting" => ("Hébergement", "Hosting"),
+            "cms_hosting" => ("Hébergement du site", "Website hosting"),
+            "helpdesk" => ("Support client", "Customer support"),
+            "analytics" => ("Mesure d'audience", "Audience measurement"),
+            "payment" => ("Paiement", "Payment"),
+            "advertising" => ("Publicité", "Advertising"),
+            "other" => ("Autre service", "Other service"),
+            // A service typed through the API: shown as written, underscores as spaces.
+            other => return other.replace('_', " "),
+        };
+        if fr { f } else { e }.to_string()
+    }
+
+    /// A legal basis (Art. 6) in words.
+    pub fn legal_basis(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "consent" => ("Consentement", "Consent"),
+            "contract" => ("Exécution d'un contrat", "Performance of a contract"),
+            "legal_obligation" => ("Obligation légale", "Legal obligation"),
+            "vital_interests" => ("Intérêts vitaux", "Vital interests"),
+            "public_task" => ("Mission d'intérêt public", "Public task"),
+            "legitimate_interest" => ("Intérêt légitime", "Legitimate interest"),
+            _ => ("—", "—"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// A retention period as people say it: "3 ans", "6 mois", "45 jours".
+    pub fn retention_words(&self, days: impl std::borrow::Borrow<i64>) -> String {
+        let days = *days.borrow();
+        let fr = self.is_fr();
+        let plural = |n: i64, one: &str, many: &str| {
+            if n > 1 {
+                format!("{n} {many}")
+            } else {
+                format!("{n} {one}")
+            }
+        };
+        if days > 0 && days % 365 == 0 {
+            let years = days / 365;
+            if fr {
+                plural(years, "an", "ans")
+            } else {
+                plural(years, "year", "years")
+            }
+        } else if days > 0 && days % 30 == 0 {
+            let months = days / 30;
+            if fr {
+                format!("{months} mois")
+            } else {
+                plural(months, "month", "months")
+            }
+        } else if fr {
+            plural(days, "jour", "jours")
+        } else {
+            plural(days, "day", "days")
+        }
+    }
+
+    /// Where a consent event came from.
+    pub fn consent_source(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "form" => ("Formulaire", "Form"),
+            "portal" => ("Portail de la personne", "The person's portal"),
+            "api" => ("API", "API"),
+            "import" => ("Import", "Import"),
+            "email_link" => ("Lien reçu par e-mail", "Link in an email"),
+            "system" => ("Registre (automatique)", "Registre (automatic)"),
+            _ => ("—", "—"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// How a breach notification was made; a channel typed by hand is shown as typed.
+    pub fn notification_channel(&self, raw: &str) -> String {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "cnil_online_form" => (
+                "Téléservice de notification de la CNIL",
+                "The CNIL's online notification form",
+            ),
+            "online_form" => ("Formulaire en ligne", "Online form"),
+            "email" => ("E-mail", "Email"),
+            "letter" | "post" => ("Courrier", "Letter"),
+            "phone" => ("Téléphone", "Phone"),
+            other => return other.replace('_', " "),
+        };
+        if fr { f } else { e }.to_string()
+    }
+
+    /// A form auditor finding's level.
+    pub fn finding_level(&self, raw: &str) -> &'static str {
+        match (raw, self.is_fr()) {
+            ("error", true) => "Erreur",
+            ("error", false) => "Error",
+            ("warning", true) => "Avertissement",
+            ("warning", false) => "Warning",
+            (_, true) => "Remarque",
+            (_, false) => "Note",
+        }
+    }
+
+    /// How a request came in.
+    pub fn request_channel(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "portal" => ("Portail de la personne", "The person's portal"),
+            "api" => ("Saisie par l'équipe", "Recorded by the team"),
+            _ => ("Autre", "Other"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// The nature of a breach (confidentiality, integrity, availability) in words.
+    pub fn breach_nature(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "confidentiality" => (
+                "Confidentialité (divulgation ou accès non autorisé)",
+                "Confidentiality (unauthorised disclosure or access)",
+            ),
+            "integrity" => (
+                "Intégrité (modification non autorisée)",
+                "Integrity (unauthorised alteration)",
+            ),
+            _ => (
+                "Disponibilité (perte ou indisponibilité)",
+                "Availability (loss or unavailability)",
+            ),
+        };
+        if fr { f } else { e }
+    }
+
+    /// A register of the audit log (the part of an action before the dot).
+    pub fn register_label(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "processor" => ("Sous-traitants", "Processors"),
+            "breach" => ("Violations", "Breaches"),
+            "request" | "requests" => ("Demandes", "Requests"),
+            "purpose" => ("Finalités", "Purposes"),
+            "touchpoint" => ("Points de contact", "Touchpoints"),
+            "consent" | "consents" => ("Consentements", "Consents"),
+            "subject" | "subjects" => ("Personnes", "People"),
+            "user" => ("Utilisateurs", "Users"),
+            "api_key" => ("Clés d'API", "API keys"),
+            "webhook" => ("Webhooks", "Webhooks"),
+            "organisation" => ("Organisation", "Organisation"),
+            "ledger" => ("Preuves", "Ledger"),
+            "retention" => ("Conservation", "Retention"),
+            "data_category" => ("Catégories de données", "Data categories"),
+            "erasure_certificate" => ("Certificats d'effacement", "Erasure certificates"),
+            "backup" => ("Sauvegardes", "Backups"),
+            _ => ("Autre", "Other"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// An audit log action in words; one not known here is shown without its dots and
+    /// underscores.
+    pub fn audit_action(&self, raw: &str) -> String {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "api_key.created" => ("Clé d'API créée", "API key created"),
+            "api_key.revoked" => ("Clé d'API révoquée", "API key revoked"),
+            "backup.erasures_reapplied" => (
+                "Effacements réappliqués après restauration",
+                "Erasures reapplied after a restore",
+            ),
+            "breach.notification_logged" => (
+                "Notification de violation consignée",
+                "Breach notification logged",
+            ),
+            "breach.recorded" => ("Violation déclarée", "Breach recorded"),
+            "breach.updated" => ("Violation modifiée", "Breach edited"),
+            "consent.granted" => ("Consentement accordé", "Consent granted"),
+            "consent.withdrawn" => ("Consentement retiré", "Consent withdrawn"),
+            "consents.bulk_recorded" => (
+                "Consentements enregistrés en lot",
+                "Consents recorded in bulk",
+            ),
+            "consents.imported" => ("Consentements importés", "Consents imported"),
+            "data_category.created" => ("Catégorie de données créée", "Data category created"),
+            "erasure_certificate.created" => {
+                ("Certificat d'effacement émis", "Erasure certificate issued")
+            }
+            "ledger.checkpoint_signed" => ("Point de contrôle signé", "Checkpoint signed"),
+            "organisation.updated" => ("Organisation modifiée", "Organisation edited"),
+            "processor.assessed" => ("Sous-traitant évalué", "Processor assessed"),
+            "processor.assessment_draft_accepted" => (
+                "Réponses du sous-traitant acceptées",
+                "Processor's answers accepted",
+            ),
+            "processor.assessment_draft_discarded" => (
+                "Réponses du sous-traitant écartées",
+                "Processor's answers discarded",
+            ),
+            "processor.assessment_draft_returned" => (
+                "Réponses renvoyées au sous-traitant pour correction",
+                "Answers sent back to the processor for correction",
+            ),
+            "processor.created" => ("Sous-traitant ajouté", "Processor added"),
+            "processor.evidence_uploaded" => ("Justificatif déposé", "Evidence uploaded"),
+            "processor.questionnaire_link_created" => (
+                "Questionnaire envoyé au sous-traitant",
+                "Questionnaire sent to the processor",
+            ),
+            "processor.questionnaire_submitted" => (
+                "Questionnaire rempli par le sous-traitant",
+                "Questionnaire answered by the processor",
+            ),
+            "processor.updated" => ("Sous-traitant modifié", "Processor edited"),
+            "purpose.created" => ("Finalité créée", "Purpose created"),
+            "purpose.updated" => ("Finalité modifiée", "Purpose edited"),
+            "request.completed" => ("Demande exécutée", "Request fulfilled"),
+            "request.created" => ("Demande enregistrée", "Request recorded"),
+            "request.due_soon" => (
+                "Rappel : demande bientôt à échéance",
+                "Reminder: request due soon",
+            ),
+            "request.extended" => ("Délai de la demande prolongé", "Request deadline extended"),
+            "request.refused" => ("Demande refusée", "Request refused"),
+            "request.restriction_lifted" => ("Limitation levée", "Restriction lifted"),
+            "request.started" => (
+                "Traitement de la demande commencé",
+                "Work on the request started",
+            ),
+            "request.verified" => (
+                "Identité du demandeur vérifiée",
+                "Requester's identity checked",
+            ),
+            "requests.forgotten" => ("Demandes anciennes oubliées", "Old requests forgotten"),
+            "requests.sealed" => ("Demandes scellées", "Requests sealed"),
+            "retention.applied" => (
+                "Durées de conservation appliquées",
+                "Retention periods applied",
+            ),
+            "retention.submissions_deleted" => (
+                "Formulaires expirés supprimés",
+                "Expired form submissions deleted",
+            ),
+            "subject.erased" => ("Personne effacée", "Person erased"),
+            "subject.exported" => (
+                "Données d'une personne exportées",
+                "A person's data exported",
+            ),
+            "subject.objected" => ("Opposition enregistrée", "Objection recorded"),
+            "subject.partially_erased" => {
+                ("Personne partiellement effacée", "Person partly erased")
+            }
+            "subject.rectified" => (
+                "Données d'une personne rectifiées",
+                "A person's data rectified",
+            ),
+            "subject.restricted" => (
+                "Traitement limité pour une personne",
+                "Processing restricted for a person",
+            ),
+            "subject.restriction_lifted" => (
+                "Limitation levée pour une personne",
+                "Restriction lifted for a person",
+            ),
+            "touchpoint.created" => ("Point de contact créé", "Touchpoint created"),
+            "touchpoint.updated" => ("Point de contact modifié", "Touchpoint edited"),
+            "user.created" => ("Utilisateur créé", "User created"),
+            "user.locked_out" => (
+                "Compte bloqué après des échecs de connexion",
+                "Account locked after failed sign-ins",
+            ),
+            "user.preferences_changed" => ("Préférences modifiées", "Preferences changed"),
+            "user.sign_in_failed" => ("Échec de connexion", "Failed sign-in"),
+            "user.signed_in" => ("Connexion", "Signed in"),
+            "user.signed_out" => ("Déconnexion", "Signed out"),
+            "user.disabled" => ("Utilisateur désactivé", "User disabled"),
+            "user.enabled" => ("Utilisateur réactivé", "User enabled again"),
+            "user.role_changed" => ("Rôle modifié", "Role changed"),
+            "user.password_reset_sent" => (
+                "Lien de réinitialisation du mot de passe envoyé",
+                "Password reset link sent",
+            ),
+            "user.password_reset" => ("Mot de passe réinitialisé", "Password reset"),
+            "webhook.created" => ("Webhook ajouté", "Webhook added"),
+            "webhook.deleted" => ("Webhook supprimé", "Webhook deleted"),
+            other => return other.replace(['.', '_'], " "),
+        };
+        if fr { f } else { e }.to_string()
+    }
+
+    /// A Chapter V transfer safeguard in words.
+    pub fn safeguard(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "adequacy" => (
+                "Décision d'adéquation (art. 45)",
+                "Adequacy decision (Art. 45)",
+            ),
+            "scc" => (
+                "Clauses contractuelles types (art. 46)",
+                "Standard contractual clauses (Art. 46)",
+            ),
+            "bcr" => (
+                "Règles d'entreprise contraignantes (art. 47)",
+                "Binding corporate rules (Art. 47)",
+            ),
+            "derogation" => ("Dérogation (art. 49)", "Derogation (Art. 49)"),
+            _ => ("Aucune garantie", "No safeguard"),
+        };
+        if fr { f } else { e }
+    }
+
+    /// What an entry of the processor register is to the organisation.
+    pub fn processor_role(&self, raw: &str) -> &'static str {
+        let fr = self.is_fr();
+        let (f, e) = match raw {
+            "processor" => ("Sous-traitant (art. 28)", "Processor (Art. 28)"),
+            "subprocessor" => ("Sous-traitant ultérieur", "Sub-processor"),
+            "third_party_tool" => ("Outil tiers du site", "Third-party tool on the site"),
+            "joint_controller" => (
+                "Responsable conjoint (art. 26)",
+                "Joint controller (Art. 26)",
+            ),
+            _ => ("Responsable distinct", "Independent controller"),
         };
         if fr { f } else { e }
     }
