@@ -69,9 +69,13 @@ impl App {
                 transport.send(message).await.map_err(mail_error)?;
             }
             None => {
-                tokio::fs::create_dir_all(&config.outbox_dir)
-                    .await
-                    .map_err(mail_error)?;
+                let outbox = config.outbox_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    registre_crypto::durable::create_dir_all(&outbox, false)
+                })
+                .await
+                .map_err(mail_error)?
+                .map_err(mail_error)?;
                 let transport = AsyncFileTransport::<Tokio1Executor>::new(&config.outbox_dir);
                 transport.send(message).await.map_err(mail_error)?;
             }
