@@ -23,6 +23,9 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   fi
 fi
 
+# The power-loss test (crates/registre/tests/power_loss.rs) mounts a FUSE file system: /dev/fuse.
+[ -e /dev/fuse ] || modprobe fuse 2>/dev/null || echo "NOTICE: no /dev/fuse; the power-loss test will fail"
+
 step "PostgreSQL"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -31,6 +34,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+# What durability relies on (registre serve refuses a database where one is off).
+psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT name || ' = ' || setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')" 2>/dev/null || true
 # Databases left by earlier runs (one per test) are dropped in the background so they do not
 # pile up; one still in use is left alone.
 (psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'registre_test_%'" 2>/dev/null \

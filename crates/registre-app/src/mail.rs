@@ -76,9 +76,13 @@ impl App {
                 Ok(None)
             }
             None => {
-                tokio::fs::create_dir_all(&config.outbox_dir)
-                    .await
-                    .map_err(mail_error)?;
+                let outbox = config.outbox_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    registre_crypto::durable::create_dir_all(&outbox, false)
+                })
+                .await
+                .map_err(mail_error)?
+                .map_err(mail_error)?;
                 let transport = AsyncFileTransport::<Tokio1Executor>::new(&config.outbox_dir);
                 let id = transport.send(message).await.map_err(mail_error)?;
                 Ok(Some(config.outbox_dir.join(format!("{id}.eml"))))

@@ -6,6 +6,7 @@
 //! the ledger and the audit log, which never contain personal data, stay verifiable.
 
 pub mod backup;
+pub mod durable;
 mod keyring;
 mod signing;
 

@@ -20,6 +20,50 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Whether the store may run on a database whose settings let a crash lose acknowledged
+/// commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync`, `synchronous_commit` and `full_page_writes` must be on; every commit waits
+    /// for the WAL flush whatever the database's default.
+    Required,
+    /// The operator said durability is not wanted: the database's settings are used as
+    /// they are.
+    NotRequired,
+}
+
+/// The settings durability relies on that are off, as `name = value`, read on one session
+/// opened with `options` (the role's and the database's defaults, before ours).
+async fn durability_problems(options: &PgConnectOptions) -> StoreResult<Vec<String>> {
+    use sqlx::Connection;
+    let mut connection = options.connect().await.map_err(map_err)?;
+    let settings: (String, String, String) = sqlx::query_as(
+        "SELECT current_setting('fsync'), current_setting('synchronous_commit'), \
+         current_setting('full_page_writes')",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .map_err(map_err)?;
+    let _ = connection.close().await;
+    Ok(settings_problems(&settings.0, &settings.1, &settings.2))
+}
+
+/// `synchronous_commit` other than `off` (`on`, `local`, `remote_write`, `remote_apply`)
+/// flushes the local WAL before a commit returns.
+fn settings_problems(fsync: &str, synchronous_commit: &str, full_page_writes: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if fsync != "on" {
+        problems.push(format!("fsync = {fsync}"));
+    }
+    if synchronous_commit == "off" {
+        problems.push(format!("synchronous_commit = {synchronous_commit}"));
+    }
+    if full_page_writes != "on" {
+        problems.push(format!("full_page_writes = {full_page_writes}"));
+    }
+    problems
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone, Debug)]
@@ -32,12 +76,45 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://...`) and applies pending migrations. Migrations take
     /// an advisory lock, so servers starting together apply them once.
+    /// Refuses a database whose settings let a crash lose acknowledged commits
+    /// ([`Durability::Required`]).
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url)
+        Self::connect_with(url, Durability::Required).await
+    }
+
+    /// Connects as [`PostgresStore::connect`] does, first reading the settings durability
+    /// relies on (`fsync`, `synchronous_commit`, `full_page_writes`) as a session of this
+    /// role on this database gets them: with one off, [`Durability::Required`] refuses, and
+    /// [`Durability::NotRequired`] warns and runs on the database as it is configured.
+    pub async fn connect_with(url: &str, durability: Durability) -> StoreResult<Self> {
+        let base = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("bad database URL: {e}")))?
-            .options([("synchronous_commit", "on")])
             .log_statements(tracing::log::LevelFilter::Trace)
             .application_name("registre");
+        let problems = durability_problems(&base).await?;
+        let options = match durability {
+            Durability::Required if !problems.is_empty() => {
+                return Err(StoreError::Other(format!(
+                    "PostgreSQL is set up so that a crash or a power loss can lose writes it acknowledged: {list}. \
+                     Turn them on (postgresql.conf or ALTER SYSTEM / ALTER DATABASE ... RESET), or start with \
+                     --allow-non-durable-database (REGISTRE_ALLOW_NON_DURABLE=1) if durability is not wanted / \
+                     PostgreSQL est configuré de sorte qu'un arrêt brutal ou une coupure de courant peut perdre \
+                     des écritures confirmées : {list}. Activez ces réglages, ou démarrez avec \
+                     --allow-non-durable-database (REGISTRE_ALLOW_NON_DURABLE=1) si la durabilité n'est pas voulue",
+                    list = problems.join(", ")
+                )));
+            }
+            Durability::Required => base.options([("synchronous_commit", "on")]),
+            Durability::NotRequired => {
+                if !problems.is_empty() {
+                    tracing::warn!(
+                        settings = %problems.join(", "),
+                        "running on a PostgreSQL database that can lose acknowledged writes in a crash, as allowed by --allow-non-durable-database"
+                    );
+                }
+                base
+            }
+        };
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))

@@ -27,6 +27,15 @@ pub struct GlobalOptions {
     /// `postgres://...` to use PostgreSQL; default: SQLite at <data-dir>/registre.db.
     #[arg(long, global = true, env = "REGISTRE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Runs on a PostgreSQL database even when its settings (`fsync`, `synchronous_commit`,
+    /// `full_page_writes`) let a crash lose acknowledged writes: durability is not wanted.
+    #[arg(
+        long,
+        global = true,
+        env = "REGISTRE_ALLOW_NON_DURABLE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_non_durable_database: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,7 +2,7 @@
 use crate::cli::GlobalOptions;
 use anyhow::{Context, Result, bail};
 use registre_app::{App, AppConfig};
-use registre_crypto::{KeyFile, Keyring, MasterKey, SigningKey, VerifyingKey};
+use registre_crypto::{KeyFile, Keyring, MasterKey, SigningKey, VerifyingKey, durable};
 use registre_domain::SystemClock;
 use registre_store::Store;
 use std::path::Path;
@@ -33,21 +33,11 @@ fn read_or_create_secret(path: &Path, generate: impl FnOnce() -> String) -> Resu
     Ok(text)
 }
 
+/// Creates `path` (mode 0600, never over an existing file) holding `text`, durably: the file
+/// and the directory that names it are synced before this returns.
 pub fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
+    durable::create_private(path, text.as_bytes())
+        .with_context(|| format!("cannot create {}", path.display()))
 }
 
 /// The keyring file: the master keys (current first) and the stable secrets.
@@ -94,20 +84,18 @@ pub fn replace_private(path: &Path, text: &str) -> Result<()> {
     let temporary = path.with_extension("tmp");
     let _ = std::fs::remove_file(&temporary);
     write_private(&temporary, text)?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    if let Some(dir) = path.parent()
-        && let Ok(dir) = std::fs::File::open(dir)
-    {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    durable::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
 pub async fn open_store(global: &GlobalOptions) -> Result<Arc<dyn Store>> {
     match global.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = registre_store_postgres::PostgresStore::connect(url)
+            let durability = if global.allow_non_durable_database {
+                registre_store_postgres::Durability::NotRequired
+            } else {
+                registre_store_postgres::Durability::Required
+            };
+            let store = registre_store_postgres::PostgresStore::connect_with(url, durability)
                 .await
                 .context("cannot open the PostgreSQL store")?;
             Ok(Arc::new(store))
@@ -190,8 +178,10 @@ pub fn existing_ledger_key(data_dir: &Path) -> Result<Option<VerifyingKey>> {
     ))
 }
 
+/// Creates the data dir (mode 0700) and any missing parent durably, so that a power loss
+/// after the first start cannot take away the directory that holds the keys.
 pub fn ensure_data_dir(data_dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(data_dir)
+    durable::create_dir_all(data_dir, true)
         .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
     #[cfg(unix)]
     {

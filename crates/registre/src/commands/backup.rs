@@ -246,13 +246,8 @@ pub async fn backup(global: &GlobalOptions, args: BackupArgs) -> Result<ExitCode
             return Err(error.context("the backup failed; nothing was written"));
         }
     };
-    std::fs::rename(&partial, &args.file)
+    registre_crypto::durable::rename(&partial, &args.file)
         .with_context(|| format!("cannot rename to {}", args.file.display()))?;
-    if let Some(dir) = args.file.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(dir) = File::open(dir)
-    {
-        let _ = dir.sync_all();
-    }
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     println!(
         "Backed up the {} database ({} events, ledger head {}, {} people) and {} key files to {} ({} bytes, encrypted).",
@@ -268,15 +263,7 @@ pub async fn backup(global: &GlobalOptions, args: BackupArgs) -> Result<ExitCode
 }
 
 fn private_file(path: &Path) -> Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
+    registre_crypto::durable::create_new_private(path)
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
@@ -418,9 +405,10 @@ async fn unpack<R: Read + Send>(
                 }
                 out.write_all(&piece)?;
             }
-            out.into_inner()
-                .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error()))?
-                .sync_all()?;
+            let file = out
+                .into_inner()
+                .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error()))?;
+            registre_crypto::durable::finish(&file, path)?;
             database = true;
         } else if name.starts_with("database/postgres/") {
             let Target::Postgres(url) = target else {

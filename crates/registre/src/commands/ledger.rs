@@ -152,6 +152,8 @@ pub async fn export(global: &GlobalOptions, file: &Path) -> Result<ExitCode> {
     out.flush()?;
     drop(out);
     if !to_stdout {
+        registre_crypto::durable::sync_file(file)
+            .with_context(|| format!("cannot write {}", file.display()))?;
         println!(
             "Exported {} events and {} checkpoints (head {}) to {}; the public key is {} (kid {}){}.",
             summary.length,
