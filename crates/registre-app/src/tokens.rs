@@ -20,6 +20,9 @@ pub enum TokenKind {
     FormCsrf,
     /// What a form submission recorded, carried to its confirmation page.
     FormReceipt,
+    /// A console sign-in with the right password on an account locked by failures from
+    /// elsewhere: mailed to the user, it opens the session.
+    ConsoleUnlock,
 }
 
 impl TokenKind {
@@ -33,6 +36,7 @@ impl TokenKind {
             Self::VendorQuestionnaire => "vendor_questionnaire",
             Self::FormCsrf => "form_csrf",
             Self::FormReceipt => "form_receipt",
+            Self::ConsoleUnlock => "console_unlock",
         }
     }
 }
