@@ -3,8 +3,12 @@
 # schemathesis"). Builds `registre`, starts it on a free loopback port with a fresh data dir
 # holding the demo organisation, and runs schemathesis over every operation of
 # /api/openapi.json with an admin key: no 5xx answer, answers as documented, and every error
-# in the JSON error shape of PRODUCT.md (scripts/schemathesis_hooks.py). Exits non-zero on
-# any failure. Not part of scripts/test.sh: it takes minutes and needs PyPI once.
+# in the JSON error shape of PRODUCT.md (scripts/schemathesis_hooks.py). Every path
+# parameter gets a real id (a processor, an evidence file, a request, a breach, a consent
+# event, an erasure certificate, a webhook, a purpose and a touchpoint, created or found
+# first), so each operation is exercised beyond its 404. Exits non-zero on any failure.
+# scripts/test.sh runs it after the cargo tests (SCHEMATHESIS_MAX_EXAMPLES, default 20).
+# schemathesis is installed from PyPI into a venv under /var/cache once, then reused.
 #
 #   scripts/schemathesis.sh                 # fixed seed, MAX_EXAMPLES=40 per operation
 #   SEED=7 MAX_EXAMPLES=200 scripts/schemathesis.sh
@@ -48,6 +52,33 @@ trap cleanup EXIT
 BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 curl -fs "$BASE/healthz" >/dev/null
+
+step "Real ids for every path parameter"
+# api METHOD PATH [JSON BODY]: the JSON answer; a failure stops the script.
+api() {
+  local method=$1 path=$2 body=${3:-}
+  if [ -n "$body" ]; then
+    curl -fsS -X "$method" "$BASE$path" -H "Authorization: Bearer $KEY" \
+      -H 'Content-Type: application/json' --data "$body"
+  else
+    curl -fsS -X "$method" "$BASE$path" -H "Authorization: Bearer $KEY"
+  fi
+}
+# field EXPRESSION: a value of the JSON on stdin (`["items"][0]["id"]`).
+field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+PROCESSOR_ID=$(api POST /api/v1/processors '{"name": "Fuzz Mailer", "service": "emailing", "role": "processor", "country": "FR", "transfer_mechanism": null, "dpa_signed_on": "2024-01-10", "purposes": ["newsletter"], "data_categories": ["contact"], "subprocessors": []}' | field '["id"]')
+EVIDENCE_ID=$(curl -fsS -X POST "$BASE/api/v1/processors/$PROCESSOR_ID/evidence?name=policy.txt" \
+  -H "Authorization: Bearer $KEY" -H 'Content-Type: text/plain' --data 'Security policy, version 3' | field '["id"]')
+REQUEST_ID=$(api POST /api/v1/requests '{"type": "access", "email": "fuzz-request@example.org"}' | field '["id"]')
+BREACH_ID=$(api GET /api/v1/breaches | field '["items"][0]["id"]')
+EVENT_ID=$(api POST /api/v1/consents '{"subject": {"email": "fuzz-consent@example.org"}, "purpose": "newsletter", "action": "grant", "source": "api"}' | field '["event_id"]')
+CERTIFICATE_ID=$(api POST /api/v1/subjects/erase '{"email": "fuzz-consent@example.org"}' | field '["certificate_id"]')
+WEBHOOK_ID=$(api POST /api/v1/webhooks '{"url": "http://127.0.0.1:9/hook", "events": ["consent.granted"]}' | field '["id"]')
+PURPOSE_KEY=$(api GET /api/v1/purposes | field '["items"][0]["key"]')
+TOUCHPOINT_KEY=$(api GET /api/v1/touchpoints | field '["items"][0]["key"]')
+export PROCESSOR_ID EVIDENCE_ID REQUEST_ID BREACH_ID EVENT_ID CERTIFICATE_ID WEBHOOK_ID PURPOSE_KEY TOUCHPOINT_KEY
+echo "processor $PROCESSOR_ID, evidence $EVIDENCE_ID, request $REQUEST_ID, breach $BREACH_ID, event $EVENT_ID,"
+echo "certificate $CERTIFICATE_ID, webhook $WEBHOOK_ID, purpose $PURPOSE_KEY, touchpoint $TOUCHPOINT_KEY"
 
 step "schemathesis against $BASE (seed $SEED, at most $MAX_EXAMPLES examples per operation)"
 # Which checks run, and the exceptions with their reasons: scripts/schemathesis.toml. The

@@ -53,5 +53,8 @@ scripts/deny.sh
 step "Tests (SQLite and PostgreSQL; browser tests when Chromium is present)"
 cargo test --workspace --locked
 
+step "API fuzzing (schemathesis with real ids, bounded)"
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-20}" timeout 900 scripts/schemathesis.sh
+
 echo
 echo "All checks passed."

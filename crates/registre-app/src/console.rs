@@ -13,10 +13,19 @@ use registre_domain::{DomainError, Language};
 use registre_store::{ConsoleSessionRecord, StoreError, UserRecord};
 use std::collections::BTreeMap;
 
-/// Failed sign-ins in a row that lock an account.
+/// Failed sign-ins in a row on one account from one client address that lock the account
+/// for that address; from other addresses the right password still opens it.
 pub const MAX_SIGN_IN_FAILURES: i64 = 5;
-/// How long a locked account stays locked, and how long failures are remembered.
+/// Failed sign-ins from one client address, whichever the accounts, that lock the address
+/// out of every account.
+pub const MAX_CLIENT_FAILURES: i64 = 20;
+/// Failed sign-ins on one account from all addresses together that lock it everywhere:
+/// then the right password is not enough, and gets a mailed unlock link instead.
+pub const MAX_ACCOUNT_FAILURES: i64 = 20;
+/// How long a lock lasts, and how long failures are remembered.
 pub const LOCKOUT_MINUTES: i64 = 15;
+/// How long a mailed unlock link is good for (once).
+pub const UNLOCK_LINK_MINUTES: i64 = 15;
 /// A session's life; signing in again starts a new one.
 pub const SESSION_HOURS: i64 = 8;
 /// The time zone of a user who has not chosen one.
@@ -102,6 +111,9 @@ pub enum SignIn {
     Refused,
     /// Too many failures: no password is checked until then.
     Locked { until: DateTime<Utc> },
+    /// The right password on an account locked by failures from elsewhere: a link that
+    /// opens the session was mailed to the account's address.
+    UnlockMailed,
 }
 
 /// One line of the dashboard's consent chart: a purpose's grants and withdrawals per day.
@@ -153,9 +165,28 @@ fn account_of(email: &str) -> String {
     registre_crypto::sha256_hex(email.trim().to_lowercase().as_bytes())
 }
 
+/// Failures of one client address on one account.
+fn pair_of(email: &str, client: &str) -> String {
+    format!(
+        "pair:{}",
+        registre_crypto::sha256_hex(
+            format!("{}\n{client}", email.trim().to_lowercase()).as_bytes()
+        )
+    )
+}
+
+/// Failures of one client address, whichever the accounts.
+fn client_of(client: &str) -> String {
+    format!("client:{}", registre_crypto::sha256_hex(client.as_bytes()))
+}
+
 /// Parses an IANA time zone name.
 pub fn parse_time_zone(raw: &str) -> Option<chrono_tz::Tz> {
     raw.trim().parse::<chrono_tz::Tz>().ok()
+}
+
+fn json_client(tag: &str) -> serde_json::Value {
+    serde_json::json!({"client": tag})
 }
 
 impl App {
@@ -274,57 +305,107 @@ impl App {
         })
     }
 
-    /// Checks a password unless the account is locked; five failures in a row within
-    /// [`LOCKOUT_MINUTES`] lock it for as long. The lockout is in the store, so it holds
-    /// across restarts and servers.
-    pub async fn console_sign_in(&self, email: &str, password: &str) -> AppResult<SignIn> {
+    /// A short keyed tag of a client address for the audit log: the same address gives the
+    /// same tag, so attempts can be told apart and counted, without the address itself.
+    fn client_tag(&self, client: &str) -> String {
+        let mac = self.console_mac("client", client);
+        mac.chars().take(16).collect()
+    }
+
+    /// The lock in force on `key`, if any.
+    async fn lock_on(&self, key: &str, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+        Ok(self
+            .store()
+            .sign_in_failures(key)
+            .await?
+            .and_then(|failures| failures.locked_until)
+            .filter(|until| *until > now))
+    }
+
+    /// Checks a password from `client` (the client's address) unless that address is
+    /// locked out. Failures are counted three ways within [`LOCKOUT_MINUTES`]: on the
+    /// account from this address ([`MAX_SIGN_IN_FAILURES`] lock it for this address only),
+    /// from this address on any account ([`MAX_CLIENT_FAILURES`] lock the address out), and
+    /// on the account from everywhere ([`MAX_ACCOUNT_FAILURES`]). Wrong passwords from others
+    /// therefore never lock the real user out: from their own address the right password
+    /// opens the account, and once it is locked everywhere, the right password mails an
+    /// unlock link to the account's address. The counts are in the store, so they hold
+    /// across restarts and servers; every failure on a real account, every lock and every
+    /// unlock is in the audit log (with a tag of the address, never a password).
+    pub async fn console_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> AppResult<SignIn> {
         let account = account_of(email);
+        let pair = pair_of(email, client);
+        let client_key = client_of(client);
         let now = self.now();
-        if let Some(failures) = self.store().sign_in_failures(&account).await?
-            && let Some(until) = failures.locked_until
-            && until > now
-        {
+        let mut locked_here = None;
+        for key in [&client_key, &pair] {
+            if let Some(until) = self.lock_on(key, now).await? {
+                locked_here = locked_here.max(Some(until));
+            }
+        }
+        if let Some(until) = locked_here {
             return Ok(SignIn::Locked { until });
         }
         match self.authenticate_user(email, password).await {
             Ok((principal, user)) => {
+                if self.lock_on(&account, now).await?.is_some() {
+                    self.mail_unlock_link(&principal, &user, client).await?;
+                    return Ok(SignIn::UnlockMailed);
+                }
+                self.store().clear_sign_in_failures(&pair).await?;
                 self.store().clear_sign_in_failures(&account).await?;
-                let token = registre_crypto::random_token(32);
-                let cookie = format!("{token}.{}", self.console_mac("session", &token));
-                let record = ConsoleSessionRecord {
-                    id_hash: registre_crypto::sha256_hex(token.as_bytes()),
-                    user_id: user.id,
-                    created_at: now,
-                    expires_at: now + Duration::hours(SESSION_HOURS),
-                };
-                let audit = self.audit_record(
-                    &principal,
-                    "user.signed_in",
-                    format!("user:{}", user.id),
-                    serde_json::json!({}),
-                );
-                self.store().insert_console_session(&record, &audit).await?;
-                let session = self.session_of(&token, record, user)?;
-                Ok(SignIn::Done {
-                    cookie,
-                    session: Box::new(session),
-                })
+                let (cookie, session) = self
+                    .open_console_session(&principal, user, json_client(&self.client_tag(client)))
+                    .await?;
+                Ok(SignIn::Done { cookie, session })
             }
             Err(AppError::Unauthorized) => {
                 let lock_until = now + Duration::minutes(LOCKOUT_MINUTES);
-                let state = self
-                    .store()
-                    .record_sign_in_failure(
-                        &account,
-                        now,
-                        now - Duration::minutes(LOCKOUT_MINUTES),
-                        MAX_SIGN_IN_FAILURES,
-                        lock_until,
-                    )
+                let window_start = now - Duration::minutes(LOCKOUT_MINUTES);
+                let mut locks = Vec::new();
+                for (key, max) in [
+                    (&pair, MAX_SIGN_IN_FAILURES),
+                    (&client_key, MAX_CLIENT_FAILURES),
+                    (&account, MAX_ACCOUNT_FAILURES),
+                ] {
+                    let state = self
+                        .store()
+                        .record_sign_in_failure(key, now, window_start, max, lock_until)
+                        .await?;
+                    // Locked by this very failure: the count restarts at 0 when a lock is set.
+                    locks.push(state.failures == 0 && state.locked_until.is_some());
+                }
+                let (pair_locked, client_locked, account_locked) = (locks[0], locks[1], locks[2]);
+                let tag = self.client_tag(client);
+                self.audit_failed_sign_in(email, &tag, pair_locked, account_locked)
                     .await?;
-                let locked = state.locked_until.filter(|until| *until > now);
-                self.audit_failed_sign_in(email, locked.is_some()).await?;
-                match locked {
+                if client_locked {
+                    tracing::warn!(
+                        "a client address was locked out of the console after repeated failures"
+                    );
+                    let audit = self.audit_record(
+                        &Principal {
+                            actor: "console".into(),
+                            role: registre_domain::Role::Auditor,
+                        },
+                        "console.client_locked_out",
+                        format!("client:{tag}"),
+                        serde_json::json!({"client": tag, "minutes": LOCKOUT_MINUTES}),
+                    );
+                    self.store().append_audit(&audit).await?;
+                }
+                let mut locked_here = None;
+                for key in [&client_key, &pair] {
+                    if let Some(until) = self.lock_on(key, now).await? {
+                        locked_here = locked_here.max(Some(until));
+                    }
+                }
+                match locked_here {
                     Some(until) => {
                         tracing::warn!("a console account was locked after repeated failures");
                         Ok(SignIn::Locked { until })
@@ -336,10 +417,145 @@ impl App {
         }
     }
 
-    /// A failed sign-in on a real account goes to the audit log (the user's id, never the
-    /// address typed). Failures for unknown addresses are only counted: logging them would
-    /// let anyone fill the audit log, and the lockout bounds those on real accounts.
-    async fn audit_failed_sign_in(&self, email: &str, locked: bool) -> AppResult<()> {
+    /// A new session for a user whose sign-in is proven; `user.signed_in` in the audit log.
+    async fn open_console_session(
+        &self,
+        principal: &Principal,
+        user: UserRecord,
+        details: serde_json::Value,
+    ) -> AppResult<(String, Box<ConsoleSession>)> {
+        let now = self.now();
+        let token = registre_crypto::random_token(32);
+        let cookie = format!("{token}.{}", self.console_mac("session", &token));
+        let record = ConsoleSessionRecord {
+            id_hash: registre_crypto::sha256_hex(token.as_bytes()),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + Duration::hours(SESSION_HOURS),
+        };
+        let audit = self.audit_record(
+            principal,
+            "user.signed_in",
+            format!("user:{}", user.id),
+            details,
+        );
+        self.store().insert_console_session(&record, &audit).await?;
+        let session = self.session_of(&token, record, user)?;
+        Ok((cookie, Box::new(session)))
+    }
+
+    /// Mails the user a link that opens their session: the right password was given on an
+    /// account locked by failures from elsewhere, and the mailbox proves the rest.
+    async fn mail_unlock_link(
+        &self,
+        principal: &Principal,
+        user: &UserRecord,
+        client: &str,
+    ) -> AppResult<()> {
+        let tag = self.client_tag(client);
+        let token = self.sign_token(
+            crate::tokens::TokenKind::ConsoleUnlock,
+            serde_json::json!({"u": user.id}),
+            Duration::minutes(UNLOCK_LINK_MINUTES),
+        );
+        let link = format!("{}/console/unlock?token={token}", self.config().public_url);
+        let organisation = self.organisation().await?;
+        let fr = format!(
+            "Bonjour,\n\nDe nombreuses tentatives de connexion échouées ont verrouillé votre compte de la console de {org}. Le bon mot de passe vient d'être saisi : pour ouvrir la session, suivez ce lien (valable {minutes} minutes, une seule fois) :\n{link}\n\nCe n'était pas vous ? Quelqu'un connaît votre mot de passe : changez-le et prévenez l'administrateur.\n",
+            org = organisation.name,
+            minutes = UNLOCK_LINK_MINUTES
+        );
+        let en = format!(
+            "Hello,\n\nMany failed sign-ins locked your account on {org}'s console. The right password was just given: to open the session, follow this link (valid for {minutes} minutes, once):\n{link}\n\nWas it not you? Someone knows your password: change it and tell the administrator.\n",
+            org = organisation.name,
+            minutes = UNLOCK_LINK_MINUTES
+        );
+        let (subject, text) = match Language::parse(&user.language).unwrap_or_default() {
+            Language::Fr => (
+                format!("Déverrouiller votre compte - {}", organisation.name),
+                format!("{fr}\n----------------------------------------\n\n{en}"),
+            ),
+            Language::En => (
+                format!("Unlock your account - {}", organisation.name),
+                format!("{en}\n----------------------------------------\n\n{fr}"),
+            ),
+        };
+        self.send_mail(crate::mail::Mail {
+            to: user.email.clone(),
+            subject,
+            text,
+            html: None,
+            unsubscribe_url: None,
+        })
+        .await?;
+        let audit = self.audit_record(
+            principal,
+            "user.unlock_link_sent",
+            format!("user:{}", user.id),
+            serde_json::json!({"client": tag}),
+        );
+        self.store().append_audit(&audit).await?;
+        Ok(())
+    }
+
+    /// Spends a mailed unlock link: the account's lock is lifted and a session opened.
+    /// `None` when the link is not valid, has expired or was used.
+    pub async fn console_unlock(
+        &self,
+        token: &str,
+        client: &str,
+    ) -> AppResult<Option<(String, Box<ConsoleSession>)>> {
+        let verified = match self
+            .consume_token(crate::tokens::TokenKind::ConsoleUnlock, token)
+            .await?
+        {
+            Ok(verified) => verified,
+            Err(_) => return Ok(None),
+        };
+        let Some(user_id) = verified.payload["u"]
+            .as_str()
+            .and_then(|raw| uuid::Uuid::parse_str(raw).ok())
+        else {
+            return Ok(None);
+        };
+        let Some(user) = self.store().user(user_id).await? else {
+            return Ok(None);
+        };
+        let principal = Principal {
+            actor: format!("user:{}", user.id),
+            role: user.role,
+        };
+        let tag = self.client_tag(client);
+        self.store()
+            .clear_sign_in_failures(&account_of(&user.email))
+            .await?;
+        self.store()
+            .clear_sign_in_failures(&pair_of(&user.email, client))
+            .await?;
+        let audit = self.audit_record(
+            &principal,
+            "user.unlocked",
+            format!("user:{}", user.id),
+            serde_json::json!({"client": tag}),
+        );
+        self.store().append_audit(&audit).await?;
+        let (cookie, session) = self
+            .open_console_session(&principal, user, json_client(&tag))
+            .await?;
+        Ok(Some((cookie, session)))
+    }
+
+    /// A failed sign-in on a real account goes to the audit log (the user's id and a tag of
+    /// the client's address, never the address typed nor the password). Failures for
+    /// unknown addresses are only counted: logging them would let anyone fill the audit log,
+    /// and the per-address lock bounds those on real accounts.
+    async fn audit_failed_sign_in(
+        &self,
+        email: &str,
+        client_tag: &str,
+        locked_here: bool,
+        locked_everywhere: bool,
+    ) -> AppResult<()> {
         let Ok(email) = registre_domain::Email::parse(email) else {
             return Ok(());
         };
@@ -350,17 +566,17 @@ impl App {
             actor: "console".into(),
             role: user.role,
         };
-        let action = if locked {
-            "user.locked_out"
-        } else {
-            "user.sign_in_failed"
+        let (action, scope) = match (locked_here, locked_everywhere) {
+            (_, true) => ("user.locked_out", "account"),
+            (true, false) => ("user.locked_out", "address"),
+            (false, false) => ("user.sign_in_failed", ""),
         };
-        let audit = self.audit_record(
-            &actor,
-            action,
-            format!("user:{}", user.id),
-            serde_json::json!({}),
-        );
+        let details = if scope.is_empty() {
+            serde_json::json!({"client": client_tag})
+        } else {
+            serde_json::json!({"client": client_tag, "scope": scope, "minutes": LOCKOUT_MINUTES})
+        };
+        let audit = self.audit_record(&actor, action, format!("user:{}", user.id), details);
         self.store().append_audit(&audit).await?;
         Ok(())
     }

@@ -22,6 +22,9 @@ pub enum TokenKind {
     FormReceipt,
     /// A console user's mailed link to choose a new password.
     PasswordReset,
+    /// A console sign-in with the right password on an account locked by failures from
+    /// elsewhere: mailed to the user, it opens the session.
+    ConsoleUnlock,
 }
 
 impl TokenKind {
@@ -36,6 +39,7 @@ impl TokenKind {
             Self::FormCsrf => "form_csrf",
             Self::FormReceipt => "form_receipt",
             Self::PasswordReset => "password_reset",
+            Self::ConsoleUnlock => "console_unlock",
         }
     }
 }

@@ -10,10 +10,12 @@ use registre_domain::role::Permission;
 use std::marker::PhantomData;
 
 /// JSON body: malformed JSON is a 400, well-formed JSON of the wrong shape a 422, too large
-/// a 413.
-pub struct Json<T>(pub T);
+/// a 413. Every body the API documents is an object: a top-level array, which serde would
+/// read as a struct's fields in order (`[]` as all defaults), is a 422 unless `ARRAYS`
+/// (the bulk import, whose body may be a bare array of items).
+pub struct Json<T, const ARRAYS: bool = false>(pub T);
 
-impl<T, S> FromRequest<S> for Json<T>
+impl<T, S, const ARRAYS: bool> FromRequest<S> for Json<T, ARRAYS>
 where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
@@ -21,11 +23,49 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) => {
+                return Err(json_rejection(JsonRejection::BytesRejection(rejection)));
+            }
+        };
+        if !ARRAYS && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object, not an array",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json`, or a `+json` type, as axum's own `Json` takes.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

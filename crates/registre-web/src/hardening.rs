@@ -61,6 +61,12 @@ fn complete(headers: &mut HeaderMap, carries_tokens: bool, transport: Transport)
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Answers carry personal data (exports, consents, requests, portal and console pages)
+    // unless they say otherwise: no cache, shared or private, keeps a copy. What may be
+    // cached (stylesheets, the public checkpoint) says so itself.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if !headers.contains_key(header::REFERRER_POLICY) {
         headers.insert(
             header::REFERRER_POLICY,

@@ -70,6 +70,7 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
     let state = AppState {
         app,
         api_limits: Arc::new(api::limits::ApiLimiter::new(&options.api)),
+        trust_forwarded_for: options.public.trust_forwarded_for,
     };
     let (api, mut openapi) = api::router().split_for_parts();
     api::document_refusals(&mut openapi);

@@ -400,3 +400,81 @@ async fn a_restore_refuses_a_non_empty_data_dir_a_wrong_passphrase_and_a_foreign
         text(&refused)
     );
 }
+
+/// An operator's restore is killed (the machine stops, `kill -9`) while it reads the
+/// archive: the data dir is left as it was, empty, and running the same restore again works.
+#[test]
+fn a_restore_killed_midway_leaves_the_data_dir_empty_and_a_retry_works() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = run(&data, None, &["demo"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let passphrase = dir.path().join("passphrase");
+    std::fs::write(&passphrase, PASSPHRASE).unwrap();
+    let archive = dir.path().join("b.registre");
+    let backup = run(
+        &data,
+        None,
+        &[
+            "backup",
+            archive.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+        ],
+    );
+    assert!(backup.status.success(), "{}", text(&backup));
+    let bytes = std::fs::read(&archive).unwrap();
+    // Beyond a pipe's buffer (64 KiB), a sealed chunk (64 KiB) and a read buffer, and the
+    // key files come first: once all but the last byte is written, the restore has read
+    // (and written out) the key files and part of the database.
+    assert!(bytes.len() > 240_000, "archive of {} bytes", bytes.len());
+
+    let target = dir.path().join("restored");
+    let mut killed = registre(&target, None)
+        .args([
+            "restore",
+            "/dev/stdin",
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = killed.stdin.take().unwrap();
+    stdin.write_all(&bytes[..bytes.len() - 1]).unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    drop(stdin);
+    assert!(
+        !target.exists() || std::fs::read_dir(&target).unwrap().next().is_none(),
+        "a killed restore leaves the data dir empty: {:?}",
+        std::fs::read_dir(&target)
+            .map(|entries| entries.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
+
+    let retry = run(
+        &target,
+        None,
+        &[
+            "restore",
+            archive.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+        ],
+    );
+    assert!(retry.status.success(), "the retry: {}", text(&retry));
+    let verify = run(&target, None, &["verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    // Nothing of the staging is left beside it.
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|name| name.contains("restoring"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+}

@@ -11,6 +11,7 @@ use serde_json::json;
 store_tests!(
     signing_in_needs_the_sign_in_forms_own_token,
     five_wrong_passwords_lock_the_account_and_the_audit_log_says_so,
+    wrong_passwords_from_others_never_lock_the_real_user_out,
     a_session_cookie_from_another_server_opens_nothing,
     a_forged_csrf_token_changes_nothing,
     an_agent_posting_a_dpo_form_by_hand_is_refused_and_nothing_changes,
@@ -1158,4 +1159,136 @@ async fn the_request_list_says_who_what_and_when_and_filters_by_status_and_deadl
     let session = signed_in(&app, "dpo@exemple.fr").await;
     let (_, overdue) = page(&app, &session, "/console/requests?due=overdue").await;
     assert!(overdue.contains("alice@exemple.fr") && !overdue.contains("bob@exemple.fr"));
+}
+
+/// A client whose connections come from `address` (any 127.x.y.z reaches the server).
+fn client_from(address: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from(address))
+        .build()
+        .unwrap()
+}
+
+/// A sign-in posted from `client`, with its own sign-in form.
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = client
+        .get(format!("{}/console/sign-in", app.url))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(&form, "registre_console_sign_in").expect("a sign-in cookie");
+    let token = hidden_input(&form.text().await.unwrap(), "csrf_token");
+    client
+        .post(format!("{}/console/sign-in", app.url))
+        .header(COOKIE, cookie)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", token.as_str()),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn wrong_passwords_from_others_never_lock_the_real_user_out(app: TestApp) {
+    user(&app, "dpo@exemple.fr", Role::Dpo).await;
+    // Someone at one address tries passwords until that address is locked out of the account.
+    let attacker = client_from([127, 0, 0, 2]);
+    for attempt in 1..=4 {
+        let response = sign_in_from(&app, &attacker, "dpo@exemple.fr", "guess number one").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let fifth = sign_in_from(&app, &attacker, "dpo@exemple.fr", "guess number five").await;
+    assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let right = sign_in_from(&app, &attacker, "dpo@exemple.fr", PASSWORD).await;
+    assert_eq!(
+        right.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked for that address"
+    );
+
+    // The real user, from their own address, signs in with their password.
+    let own = client_from([127, 0, 0, 3]);
+    let response = sign_in_from(&app, &own, "dpo@exemple.fr", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookie(&response, "registre_console").is_some());
+
+    // Many addresses together lock the account everywhere ...
+    for address in 4..=7u8 {
+        let client = client_from([127, 0, 0, address]);
+        for _ in 0..5 {
+            let response = sign_in_from(&app, &client, "dpo@exemple.fr", "a wrong guess").await;
+            assert_ne!(response.status(), StatusCode::SEE_OTHER);
+        }
+    }
+    // ... and the right password from yet another address then mails an unlock link instead
+    // of opening the session; a wrong one is simply refused.
+    let fresh = client_from([127, 0, 0, 8]);
+    let wrong = sign_in_from(&app, &fresh, "dpo@exemple.fr", "still a wrong guess").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = sign_in_from(&app, &fresh, "dpo@exemple.fr", PASSWORD).await;
+    assert_eq!(right.status(), StatusCode::ACCEPTED);
+    assert!(set_cookie(&right, "registre_console").is_none());
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("link that opens the session")
+    );
+    let mails = app.mails_to("dpo@exemple.fr");
+    assert_eq!(mails.len(), 1, "one unlock mail");
+    assert!(
+        mails[0].body.contains("suivez ce lien") && mails[0].body.contains("follow this link"),
+        "both languages: {}",
+        mails[0].body
+    );
+    let link = registre_testkit::link_in(&mails[0].body, "/console/unlock?token=")
+        .expect("an unlock link");
+    assert!(!mails[0].body.contains(PASSWORD));
+
+    // The link opens the session, once.
+    let opened = fresh.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    assert_eq!(opened.headers()[LOCATION], "/console/dashboard");
+    let session = set_cookie(&opened, "registre_console").expect("a session cookie");
+    let (status, _) = page(&app, &session, "/console/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    let again = fresh.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(set_cookie(&again, "registre_console").is_none());
+    // The account is open again, from anywhere but the address still locked out.
+    let later = client_from([127, 0, 0, 9]);
+    let response = sign_in_from(&app, &later, "dpo@exemple.fr", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // Every step is in the audit log, with a tag of the address, never a password.
+    let (_, log) = app.get("/api/v1/audit-log?limit=1000").await;
+    let entries = log["items"].as_array().unwrap_or_else(|| panic!("{log}"));
+    let count = |action: &str| entries.iter().filter(|e| e["action"] == action).count();
+    assert_eq!(count("user.unlock_link_sent"), 1, "{log}");
+    assert_eq!(count("user.unlocked"), 1, "{log}");
+    assert!(count("user.locked_out") >= 2, "{log}");
+    assert!(count("user.sign_in_failed") >= 20, "{log}");
+    let failed = entries
+        .iter()
+        .find(|e| e["action"] == "user.sign_in_failed")
+        .unwrap();
+    assert!(failed.to_string().contains("client"), "{failed}");
+    let text = log.to_string();
+    for secret in ["guess number", "a wrong guess", PASSWORD, "127.0.0."] {
+        assert!(!text.contains(secret), "{secret} in the audit log");
+    }
 }

@@ -11,6 +11,7 @@ store_tests!(
     every_surface_answers_with_security_headers_and_no_inline_allowance,
     a_form_framed_by_another_site_drops_the_deny_header_for_its_own_list,
     framework_refusals_speak_the_json_error_shape,
+    answers_that_carry_personal_data_are_kept_by_no_cache,
 );
 
 async fn headers_of(app: &TestApp, path: &str, key: Option<&str>) -> (StatusCode, HeaderMap) {
@@ -116,6 +117,43 @@ async fn a_form_framed_by_another_site_drops_the_deny_header_for_its_own_list(ap
     // Another touchpoint is still framed by no one else.
     let (_, headers) = headers_of(&app, "/f/newsletter", None).await;
     assert_eq!(header(&headers, "x-frame-options"), "SAMEORIGIN");
+}
+
+async fn answers_that_carry_personal_data_are_kept_by_no_cache(app: TestApp) {
+    let (status, _) = app
+        .post(
+            "/api/v1/consents",
+            json!({"subject": {"email": "jeanne@example.org"}, "purpose": "newsletter",
+                   "action": "grant", "source": "api"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, request) = app
+        .post(
+            "/api/v1/requests",
+            json!({"type": "access", "email": "jeanne@example.org"}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {request}");
+    let request = format!("/api/v1/requests/{}", request["id"].as_str().unwrap());
+    let key = app.admin_key.clone();
+    for path in [
+        "/api/v1/subjects/export?email=jeanne%40example.org",
+        "/api/v1/subjects/consents?email=jeanne%40example.org",
+        "/api/v1/consents/check?email=jeanne%40example.org&purpose=newsletter",
+        "/api/v1/requests",
+        request.as_str(),
+        "/api/v1/audit-log",
+        "/privacy",
+        "/console/sign-in",
+    ] {
+        let (status, headers) = headers_of(&app, path, Some(&key)).await;
+        assert!(status.is_success(), "{path}: {status}");
+        assert_eq!(header(&headers, "cache-control"), "no-store", "{path}");
+    }
+    // What holds nobody's data keeps its own caching.
+    let (_, headers) = headers_of(&app, "/console/console.css", None).await;
+    assert_eq!(header(&headers, "cache-control"), "public, max-age=3600");
 }
 
 async fn framework_refusals_speak_the_json_error_shape(app: TestApp) {

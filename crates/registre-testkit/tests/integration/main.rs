@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod api_contract;
 mod audit_form;
 mod breaches;
 mod catalogue;

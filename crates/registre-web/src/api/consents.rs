@@ -115,7 +115,7 @@ async fn subject_consents_by_body(
 /// is the ledger marker (`action` `erase`, or `restrict` when data a legal obligation
 /// requires is kept) with `complete`, `kept`, `certificate_id` and the `certificate`.
 #[utoipa::path(delete, path = "/api/v1/subjects", tag = "subjects", params(EmailQuery),
-    responses((status = 200, body = ConsentEvent), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ErasureAnswer), (status = 404, body = crate::error::ErrorBody)))]
 async fn erase_by_query(
     caller: Caller<OperateSubjects>,
     State(state): State<AppState>,
@@ -126,13 +126,43 @@ async fn erase_by_query(
 
 /// Erasure with the email in the body.
 #[utoipa::path(post, path = "/api/v1/subjects/erase", tag = "subjects", request_body = EmailQuery,
-    responses((status = 200, body = ConsentEvent), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ErasureAnswer), (status = 404, body = crate::error::ErrorBody)))]
 async fn erase_by_body(
     caller: Caller<OperateSubjects>,
     State(state): State<AppState>,
     Json(body): Json<EmailQuery>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     erase(&state, &caller.principal, &body.email).await
+}
+
+/// The answer of an erasure: the ledger marker's fields when the person had a ledger
+/// history (someone never seen has none: only the certificate), then what was done.
+/// Documents what [`erase`] builds.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErasureAnswer {
+    seq: Option<i64>,
+    event_id: Option<uuid::Uuid>,
+    recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    subject_id: Option<uuid::Uuid>,
+    purpose: Option<String>,
+    /// `erase`, or `restrict` when data a legal obligation requires is kept.
+    action: Option<registre_domain::ledger::ConsentAction>,
+    source: Option<registre_domain::ledger::ConsentSource>,
+    touchpoint: Option<String>,
+    notice_version: Option<String>,
+    provenance: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
+    /// Everything erased (`false` when some data is kept for a legal obligation).
+    complete: bool,
+    /// What is kept, and why.
+    kept: Vec<serde_json::Value>,
+    certificate_id: uuid::Uuid,
+    /// The certificate of erasure, as kept.
+    #[schema(value_type = Object)]
+    certificate: serde_json::Value,
 }
 
 async fn erase(
@@ -211,7 +241,7 @@ struct BulkAnswer {
 async fn record_consents_bulk(
     caller: Caller<OperateSubjects>,
     State(state): State<AppState>,
-    Json(body): Json<BulkBody>,
+    Json(body): Json<BulkBody, true>,
 ) -> ApiResult<axum::Json<BulkAnswer>> {
     let (provenance, items) = match body {
         BulkBody::Items(items) => (None, items),

@@ -205,7 +205,11 @@ async fn upload_evidence(
 /// Downloads an evidence file.
 #[utoipa::path(get, path = "/api/v1/processors/{id}/evidence/{file_id}", tag = "processors",
     params(("id" = uuid::Uuid, Path), ("file_id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The file, with the type it was uploaded as",
+        content(("application/pdf"), ("image/png"), ("image/jpeg"), ("text/plain"),
+                ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = crate::error::ErrorBody)))]
 async fn download_evidence(
     _caller: Caller<Read>,
     State(state): State<AppState>,
@@ -236,7 +240,7 @@ async fn download_evidence(
 /// A signed link, valid 30 days and good for one submission, for the vendor to answer the
 /// questionnaire in a browser, without an account. Their answers arrive as a draft.
 #[utoipa::path(post, path = "/api/v1/processors/{id}/questionnaire-link", tag = "processors", params(("id" = uuid::Uuid, Path)),
-    request_body(content = QuestionnaireLinkRequest, description = "Optional: `{\"language\": \"fr\"|\"en\"}`"),
+    request_body(content = Option<QuestionnaireLinkRequest>, description = "Optional: `{\"language\": \"fr\"|\"en\"}`"),
     responses((status = 201, body = QuestionnaireLink), (status = 404, body = crate::error::ErrorBody)))]
 async fn create_questionnaire_link(
     caller: Caller<ManageRegisters>,
@@ -248,14 +252,22 @@ async fn create_questionnaire_link(
     // only is not JSON, and refused like any other.
     let request = if body.is_empty() {
         QuestionnaireLinkRequest::default()
+    } else if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be a JSON object, not an array",
+        ));
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                format!("the body is not a link request: {e}"),
-            )
-        })?
+        serde_json::from_slice::<Option<QuestionnaireLinkRequest>>(&body)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("the body is not a link request: {e}"),
+                )
+            })?
     };
     Ok((
         StatusCode::CREATED,

@@ -33,22 +33,31 @@ fn parse_id(raw: &str, what: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("{what} not found")))
 }
 
-/// A JSON body that may be absent: an empty body is `T::default()`.
+/// A JSON body that may be absent: an empty body (or `null`) is `T::default()`.
 fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
-        } else {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.to_string(),
-            )
-        }
-    })
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be a JSON object, not an array",
+        ));
+    }
+    serde_json::from_slice::<Option<T>>(bytes)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
+            } else {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    e.to_string(),
+                )
+            }
+        })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -206,7 +215,7 @@ async fn refuse_request(
 /// Carries the request out and completes it: access and portability get a signed
 /// `export_url`; rectification takes `corrections`; objection takes `marketing` and
 /// `purposes`; erasure answers with its `certificate_id`.
-#[utoipa::path(post, path = "/api/v1/requests/{id}/fulfil", tag = "requests", params(("id" = Uuid, Path)), request_body = FulfilInput,
+#[utoipa::path(post, path = "/api/v1/requests/{id}/fulfil", tag = "requests", params(("id" = Uuid, Path)), request_body = Option<FulfilInput>,
     responses((status = 200, body = RequestView), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn fulfil_request(
     caller: Caller<OperateSubjects>,

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/", get(home))
         .route("/console/console.css", get(stylesheet))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/unlock", get(unlock))
         .route("/console/sign-out", post(sign_out))
         .route(
             "/console/preferences",
@@ -577,7 +578,76 @@ async fn sign_in_page(
     render_sign_in(&state.app, language, StatusCode::OK, String::new(), None).await
 }
 
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// The address a sign-in is counted against, as the public pages count it.
+fn client_of(state: &AppState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+    crate::public::limits::client_address_of(headers, extensions, state.trust_forwarded_for)
+        .to_string()
+}
+
+/// The response that opens a session: the cookie, and the sign-in form's cookie dropped.
+fn session_opened(
+    app: &registre_app::App,
+    cookie: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let mut response = see_other("/console/dashboard");
+    let max_age = (expires_at - app.now()).num_seconds().max(0);
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, set_cookie(app, COOKIE, cookie, max_age));
+    headers.append(header::SET_COOKIE, set_cookie(app, SIGN_IN_COOKIE, "", 0));
+    response
+}
+
+#[derive(serde::Deserialize)]
+struct UnlockQuery {
+    token: Option<String>,
+    lang: Option<String>,
+}
+
+/// A mailed unlock link: opens the session of the account it was sent for, once.
+async fn unlock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    Query(query): Query<UnlockQuery>,
+) -> Response {
+    let client = client_of(&state, &headers, &extensions);
+    let token = query.token.unwrap_or_default();
+    match state.app.console_unlock(&token, &client).await {
+        Ok(Some((cookie, session))) => session_opened(&state.app, &cookie, session.expires_at),
+        Ok(None) => {
+            let language = sign_in_language(&state.app, query.lang.as_deref(), &headers).await;
+            render_sign_in(
+                &state.app,
+                language,
+                StatusCode::BAD_REQUEST,
+                String::new(),
+                Some(texts::texts(language).unlock_invalid.into()),
+            )
+            .await
+        }
+        Err(error) => {
+            tracing::error!(%error, "console unlock failed");
+            let language = sign_in_language(&state.app, query.lang.as_deref(), &headers).await;
+            render_sign_in(
+                &state.app,
+                language,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                String::new(),
+                Some(texts::texts(language).error_message.into()),
+            )
+            .await
+        }
+    }
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    body: Bytes,
+) -> Response {
+    let client = client_of(&state, &headers, &extensions);
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let field = |name: &str| {
         pairs
@@ -604,20 +674,23 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         )
         .await;
     }
-    match state.app.console_sign_in(&email, &field("password")).await {
+    match state
+        .app
+        .console_sign_in(&email, &field("password"), &client)
+        .await
+    {
         Ok(SignIn::Done { cookie, session }) => {
-            let mut response = see_other("/console/dashboard");
-            let max_age = (session.expires_at - state.app.now()).num_seconds().max(0);
-            let headers = response.headers_mut();
-            headers.append(
-                header::SET_COOKIE,
-                set_cookie(&state.app, COOKIE, &cookie, max_age),
-            );
-            headers.append(
-                header::SET_COOKIE,
-                set_cookie(&state.app, SIGN_IN_COOKIE, "", 0),
-            );
-            response
+            session_opened(&state.app, &cookie, session.expires_at)
+        }
+        Ok(SignIn::UnlockMailed) => {
+            render_sign_in(
+                &state.app,
+                language,
+                StatusCode::ACCEPTED,
+                email,
+                Some(t.unlock_mailed.into()),
+            )
+            .await
         }
         Ok(SignIn::Refused) => {
             render_sign_in(

@@ -43,6 +43,8 @@ texts! {
     sign_in: "Se connecter", "Sign in";
     sign_in_refused: "Adresse e-mail ou mot de passe incorrect.", "Wrong email address or password.";
     sign_in_expired: "Le formulaire a expiré : merci de réessayer.", "The form expired: please try again.";
+    unlock_mailed: "Ce compte est verrouillé après de nombreux échecs venus d'ailleurs. Le mot de passe est le bon : un lien pour ouvrir la session vient d'être envoyé à l'adresse du compte.", "This account is locked after many failures from elsewhere. The password is right: a link that opens the session was just sent to the account's address.";
+    unlock_invalid: "Ce lien de déverrouillage n'est pas valable, a expiré ou a déjà servi : connectez-vous à nouveau.", "This unlock link is not valid, has expired or was already used: sign in again.";
     other_language: "English", "Français";
 
     error_title: "Une erreur est survenue", "Something went wrong";

@@ -156,20 +156,23 @@ impl Limiter {
 /// `trust_forwarded_for` the last `X-Forwarded-For` entry (the one our proxy added). IPv6
 /// clients are counted by /64, the block one subscriber usually gets.
 pub(crate) fn client_address(request: &Request, trust_forwarded_for: bool) -> IpAddr {
+    client_address_of(request.headers(), request.extensions(), trust_forwarded_for)
+}
+
+/// [`client_address`] from a request's headers and extensions.
+pub(crate) fn client_address_of(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    trust_forwarded_for: bool,
+) -> IpAddr {
     let forwarded = trust_forwarded_for
-        .then(|| {
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
+        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|value| value.rsplit(',').next())
         .and_then(|last| last.trim().parse::<IpAddr>().ok());
     let address = forwarded
         .or_else(|| {
-            request
-                .extensions()
+            extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|info| info.0.ip())
         })

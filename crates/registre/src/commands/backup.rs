@@ -284,19 +284,85 @@ fn ensure_empty(data_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn empty_dir(data_dir: &Path, created: bool) {
-    if created {
-        let _ = std::fs::remove_dir_all(data_dir);
-    } else if let Ok(entries) = std::fs::read_dir(data_dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let _ = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
+/// Where a restore into `data_dir` is built before it is moved into place: a hidden sibling,
+/// on the same file system, so the final rename is atomic.
+fn staging_dir(data_dir: &Path) -> Result<PathBuf> {
+    let name = data_dir
+        .file_name()
+        .ok_or_else(|| anyhow!("the data dir {} has no name", data_dir.display()))?;
+    let parent = data_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Ok(parent.join(format!(".{}.restoring", name.to_string_lossy())))
+}
+
+/// `path` with `suffix` added to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+/// Removes what an earlier restore left when it was killed: only the staging places this
+/// command makes, never the data dir itself.
+fn remove_leftovers(staging: &Path, staged_database: Option<&Path>) -> Result<()> {
+    if staging.exists() {
+        std::fs::remove_dir_all(staging).with_context(|| {
+            format!(
+                "cannot remove {} left by an interrupted restore",
+                staging.display()
+            )
+        })?;
+    }
+    if let Some(database) = staged_database {
+        for file in [
+            database.to_path_buf(),
+            with_suffix(database, "-wal"),
+            with_suffix(database, "-shm"),
+        ] {
+            if file.exists() {
+                std::fs::remove_file(&file).with_context(|| {
+                    format!(
+                        "cannot remove {} left by an interrupted restore",
+                        file.display()
+                    )
+                })?;
+            }
         }
     }
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable. (To be folded into the shared "sync file then
+/// directory" helper.)
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))?;
+    Ok(())
+}
+
+/// Moves the finished staging dir into place: one rename (over an empty data dir too);
+/// when the data dir cannot be replaced (a mount point), its entries one by one.
+fn move_into_place(staging: &Path, data_dir: &Path) -> Result<()> {
+    if std::fs::rename(staging, data_dir).is_err() {
+        for entry in std::fs::read_dir(staging)
+            .with_context(|| format!("cannot read {}", staging.display()))?
+        {
+            let entry = entry?;
+            std::fs::rename(entry.path(), data_dir.join(entry.file_name())).with_context(|| {
+                format!(
+                    "cannot move {} into {}",
+                    entry.path().display(),
+                    data_dir.display()
+                )
+            })?;
+        }
+        sync_dir(data_dir)?;
+        std::fs::remove_dir(staging)
+            .with_context(|| format!("cannot remove {}", staging.display()))?;
+    }
+    sync_dir(staging.parent().unwrap_or(Path::new(".")))
 }
 
 enum Target {
@@ -318,6 +384,10 @@ fn target(global: &GlobalOptions) -> Result<Target> {
     })
 }
 
+/// Restores into a staging dir next to the data dir (and, for a SQLite database outside
+/// it, a staging file next to it), moved into place only once everything is restored and
+/// checked: a restore killed midway leaves the data dir as it was, and a retry starts by
+/// removing what the killed one left.
 pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCode> {
     ensure_empty(&global.data_dir)?;
     let target = target(global)?;
@@ -329,39 +399,92 @@ pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCo
             path.display()
         );
     }
+    let staging = staging_dir(&global.data_dir)?;
+    // A SQLite database inside the data dir moves with it; one elsewhere is staged beside
+    // its final place and renamed last.
+    let (staged_global, outside_database) = match &target {
+        Target::Sqlite(path) => match path.strip_prefix(&global.data_dir) {
+            Ok(_) if global.database_url.is_none() => (
+                GlobalOptions {
+                    data_dir: staging.clone(),
+                    database_url: None,
+                },
+                None,
+            ),
+            Ok(inside) => (
+                GlobalOptions {
+                    data_dir: staging.clone(),
+                    database_url: Some(format!("sqlite:{}", staging.join(inside).display())),
+                },
+                None,
+            ),
+            Err(_) => {
+                let staged = with_suffix(path, ".restoring");
+                (
+                    GlobalOptions {
+                        data_dir: staging.clone(),
+                        database_url: Some(format!("sqlite:{}", staged.display())),
+                    },
+                    Some((staged, path.clone())),
+                )
+            }
+        },
+        Target::Postgres(_) => (
+            GlobalOptions {
+                data_dir: staging.clone(),
+                database_url: global.database_url.clone(),
+            },
+            None,
+        ),
+    };
+    remove_leftovers(
+        &staging,
+        outside_database.as_ref().map(|(s, _)| s.as_path()),
+    )?;
+    let staged_target = self::target(&staged_global)?;
     let secret = read_secret(&args.secret)?;
     let file =
         File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let reader = ArchiveReader::open(BufReader::new(file), &secret)
         .map_err(|e| anyhow!("cannot open the backup {}: {e}", args.file.display()))?;
-    let created = !global.data_dir.exists();
-    ensure_data_dir(&global.data_dir)?;
+    ensure_data_dir(&staging)?;
     let mut source = ArchiveSource {
         reader,
         pushed_back: None,
         ended: false,
     };
     let restored = async {
-        let manifest = unpack(global, &target, &mut source).await?;
-        finish_restore(global, &args, &manifest).await
+        let manifest = unpack(&staged_global, &staged_target, &mut source).await?;
+        let code = finish_restore(&staged_global, global, &args, &manifest).await?;
+        if let Some((staged, path)) = &outside_database {
+            for suffix in ["-wal", "-shm"] {
+                let file = with_suffix(staged, suffix);
+                if file.exists() {
+                    std::fs::rename(&file, with_suffix(path, suffix))?;
+                }
+            }
+            std::fs::rename(staged, path)
+                .with_context(|| format!("cannot move the database to {}", path.display()))?;
+            sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+        }
+        move_into_place(&staging, &global.data_dir)?;
+        Ok::<_, anyhow::Error>(code)
     }
     .await;
     match restored {
         Ok(code) => Ok(code),
         Err(error) => {
-            empty_dir(&global.data_dir, created);
-            if let Target::Sqlite(path) = &target {
-                let _ = std::fs::remove_file(path);
-                let _ = std::fs::remove_file(PathBuf::from(format!("{}-wal", path.display())));
-                let _ = std::fs::remove_file(PathBuf::from(format!("{}-shm", path.display())));
-            }
+            let _ = remove_leftovers(
+                &staging,
+                outside_database.as_ref().map(|(s, _)| s.as_path()),
+            );
             let postgres = if matches!(target, Target::Postgres(_)) {
                 " (PostgreSQL: drop and create the database again before a new try)"
             } else {
                 ""
             };
             Err(error.context(format!(
-                "the restore failed; the data dir was emptied again{postgres}"
+                "the restore failed; the data dir was left as it was{postgres}"
             )))
         }
     }
@@ -447,11 +570,12 @@ async fn unpack<R: Read + Send>(
 }
 
 async fn finish_restore(
+    staged: &GlobalOptions,
     global: &GlobalOptions,
     args: &RestoreArgs,
     manifest: &Manifest,
 ) -> Result<ExitCode> {
-    let app = open_app(global, String::new()).await?;
+    let app = open_app(staged, String::new()).await?;
     let head = app.store().ledger_head().await?;
     if head
         != (
