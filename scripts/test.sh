@@ -19,12 +19,22 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq >/dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
-      || echo "NOTICE: could not install chromium; browser tests will be skipped"
+      || echo "NOTICE: could not install chromium; the browser tests will fail"
   fi
 fi
 
 # The power-loss test (crates/registre/tests/power_loss.rs) mounts a FUSE file system: /dev/fuse.
 [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || echo "NOTICE: no /dev/fuse; the power-loss test will fail"
+# axe-core for the browser tests' accessibility checks, from the npm registry, cached in the target dir.
+AXE_DIR="$CARGO_TARGET_DIR/npm"
+command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null 2>&1 || true
+[ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || npm install --silent --no-audit --no-fund --prefix "$AXE_DIR" axe-core@4 >/dev/null 2>&1 \
+  || echo "NOTICE: could not install axe-core"
+export REGISTRE_AXE_JS="$AXE_DIR/node_modules/axe-core/axe.min.js"
+# The browser tests fail, rather than skip, without Chromium or axe-core; their screenshots are kept here.
+export REGISTRE_REQUIRE_BROWSER=1
+export REGISTRE_SCREENSHOTS_DIR="${REGISTRE_SCREENSHOTS_DIR:-$CARGO_TARGET_DIR/screenshots}"
+echo "Screenshots of the browser tests: $REGISTRE_SCREENSHOTS_DIR"
 
 step "PostgreSQL"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -16,6 +16,10 @@ pub struct Organisation {
     pub privacy_policy_url: Option<String>,
     #[serde(default)]
     pub default_language: Language,
+    /// The organisation's colour on its public pages (forms, portal), `#RRGGBB`; the text on
+    /// it is chosen to keep WCAG AA contrast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_color: Option<String>,
     /// Ignored on input: the server sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(read_only)]
@@ -111,6 +115,16 @@ impl Organisation {
                 Some(url) => Some(validate_url("privacy_policy_url", url)?),
             },
             default_language: self.default_language,
+            brand_color: match self.brand_color.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(colour) => Some(
+                    Rgb::parse(colour)
+                        .ok_or_else(|| {
+                            DomainError::invalid("brand_color", "expected a colour as #RRGGBB")
+                        })?
+                        .hex(),
+                ),
+            },
             updated_at: self.updated_at,
         })
     }
@@ -128,8 +142,79 @@ impl Organisation {
             authority: Authority::default(),
             privacy_policy_url: None,
             default_language: Language::Fr,
+            brand_color: None,
             updated_at: None,
         }
+    }
+}
+
+/// A colour of the sRGB space, as `#RRGGBB` writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    pub const WHITE: Rgb = Rgb(0xff, 0xff, 0xff);
+    pub const BLACK: Rgb = Rgb(0, 0, 0);
+
+    /// `#RRGGBB` (either case); nothing else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.strip_prefix('#')?;
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        Some(Self(channel(0)?, channel(2)?, channel(4)?))
+    }
+
+    /// `#rrggbb`.
+    pub fn hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+
+    /// The relative luminance of WCAG 2.
+    pub fn luminance(self) -> f64 {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(self.0) + 0.7152 * linear(self.1) + 0.0722 * linear(self.2)
+    }
+
+    /// The contrast ratio of WCAG 2, from 1 to 21.
+    pub fn contrast(self, other: Rgb) -> f64 {
+        let (a, b) = (self.luminance(), other.luminance());
+        let (light, dark) = if a > b { (a, b) } else { (b, a) };
+        (light + 0.05) / (dark + 0.05)
+    }
+
+    /// The text colour that reads best on this one, white or black: one of them always has
+    /// at least 4.58:1 (WCAG AA), whatever the colour.
+    pub fn text_on(self) -> Rgb {
+        if self.contrast(Self::WHITE) >= self.contrast(Self::BLACK) {
+            Self::WHITE
+        } else {
+            Self::BLACK
+        }
+    }
+
+    /// This colour mixed with black, `amount` from 0 (itself) to 1 (black).
+    pub fn darken(self, amount: f64) -> Rgb {
+        let keep = 1.0 - amount.clamp(0.0, 1.0);
+        let scale = |c: u8| (f64::from(c) * keep).round().clamp(0.0, 255.0) as u8;
+        Rgb(scale(self.0), scale(self.1), scale(self.2))
+    }
+
+    /// The closest shade of this colour (itself, or darker) that reads as text on white with
+    /// at least `ratio` of contrast (4.5 for WCAG AA).
+    pub fn readable_on_white(self, ratio: f64) -> Rgb {
+        (0..=20)
+            .map(|step| self.darken(f64::from(step) * 0.05))
+            .find(|shade| shade.contrast(Self::WHITE) >= ratio)
+            .unwrap_or(Self::BLACK)
     }
 }
 
@@ -146,4 +231,56 @@ pub fn is_country_code(code: &str) -> bool {
 
 pub fn is_in_eea(code: &str) -> bool {
     EEA_CODES.split(' ').any(|c| c == code)
+}
+
+#[cfg(test)]
+mod brand_tests {
+    use super::*;
+
+    fn organisation() -> Organisation {
+        Organisation {
+            name: "Exemple SAS".into(),
+            contact_email: "contact@exemple.fr".into(),
+            ..Organisation::placeholder()
+        }
+    }
+
+    #[test]
+    fn a_brand_colour_is_kept_as_lower_case_hex_and_anything_else_is_refused() {
+        let kept = Organisation {
+            brand_color: Some(" #E4007C ".into()),
+            ..organisation()
+        }
+        .validate()
+        .map(|o| o.brand_color);
+        assert_eq!(kept, Ok(Some("#e4007c".into())));
+        for wrong in ["red", "#e4007", "#e4007c00", "e4007c", "#gg007c", "url(x)"] {
+            let refused = Organisation {
+                brand_color: Some(wrong.into()),
+                ..organisation()
+            }
+            .validate();
+            assert!(refused.is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_text_on_a_brand_colour_keeps_aa_contrast_whatever_the_colour() {
+        // Contrast values of the WCAG definition.
+        assert!((Rgb::WHITE.contrast(Rgb(0, 0, 0)) - 21.0).abs() < 1e-9);
+        for hex in [
+            "#ffd400", "#e4007c", "#2146c7", "#00a86b", "#000000", "#ffffff", "#777777",
+        ] {
+            let colour = Rgb::parse(hex).unwrap();
+            assert!(
+                colour.contrast(colour.text_on()) >= 4.5,
+                "{hex}: {}",
+                colour.contrast(colour.text_on())
+            );
+            let link = colour.readable_on_white(4.5);
+            assert!(link.contrast(Rgb::WHITE) >= 4.5, "{hex} as a link");
+        }
+        assert_eq!(Rgb::parse("#ffd400").unwrap().text_on(), Rgb::BLACK);
+        assert_eq!(Rgb::parse("#2146c7").unwrap().text_on(), Rgb::WHITE);
+    }
 }

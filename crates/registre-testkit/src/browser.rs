@@ -3,7 +3,12 @@
 //! `target/screenshots/` under the workspace root, for a reviewer to look at.
 //!
 //! When `/usr/bin/chromedriver` or `/usr/bin/chromium` is absent, [`Browser::start`] prints a
-//! notice and answers `None`: the story is skipped (`apt-get install chromium chromium-driver`).
+//! notice and answers `None`: the story is skipped (`apt-get install chromium chromium-driver`),
+//! unless `REGISTRE_REQUIRE_BROWSER=1` (CI sets it, as `scripts/test.sh` does), where it fails.
+//!
+//! [`Axe`] runs axe-core (`axe.min.js` from the npm registry; `scripts/test.sh` installs it and
+//! names it in `REGISTRE_AXE_JS`) in the page, and [`PageCheck`] takes a page at desktop and
+//! phone width: a screenshot of each, no horizontal overflow, no serious axe violation.
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::future::Future;
@@ -34,6 +39,11 @@ impl Browser {
     /// notice when Chromium is not installed.
     pub async fn start(language: &str) -> Option<Self> {
         if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            if required("REGISTRE_REQUIRE_BROWSER") {
+                panic!(
+                    "{CHROMEDRIVER} or {CHROMIUM} is absent and REGISTRE_REQUIRE_BROWSER=1 (apt-get install chromium chromium-driver)"
+                );
+            }
             eprintln!(
                 "NOTICE: {CHROMEDRIVER} or {CHROMIUM} is absent; skipping this browser test (apt-get install chromium chromium-driver)"
             );
@@ -106,11 +116,18 @@ impl Browser {
     }
 }
 
-/// `target/screenshots/<sub>` under the workspace root, created.
+/// Whether the environment variable `name` asks for a tool to be there (`1`, `true`).
+fn required(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// `target/screenshots/<sub>` under the workspace root, created, or under
+/// `REGISTRE_SCREENSHOTS_DIR` when it is set (CI keeps that directory as an artefact).
 pub fn screenshots_dir(sub: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/screenshots")
-        .join(sub);
+    let root = std::env::var_os("REGISTRE_SCREENSHOTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+    let dir = root.join(sub);
     std::fs::create_dir_all(&dir).expect("the screenshots directory");
     dir.canonicalize().expect("the screenshots directory")
 }
@@ -232,4 +249,164 @@ pub fn mail_link(mail: &str, path: &str) -> String {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "/?=._-".contains(*c))
         .collect()
+}
+
+/// axe-core's `axe.min.js`, to inject into pages under test.
+pub struct Axe {
+    source: String,
+}
+
+impl Axe {
+    /// `axe.min.js` from `REGISTRE_AXE_JS`, else from the npm cache `scripts/test.sh` fills
+    /// (`target/npm/node_modules/axe-core/`). `None`, with a notice, when neither is there,
+    /// unless `REGISTRE_REQUIRE_BROWSER=1`, where it fails.
+    pub fn load() -> Option<Self> {
+        let path = std::env::var_os("REGISTRE_AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../target/npm/node_modules/axe-core/axe.min.js")
+            });
+        match std::fs::read_to_string(&path) {
+            Ok(source) => Some(Self { source }),
+            Err(error) => {
+                if required("REGISTRE_REQUIRE_BROWSER") {
+                    panic!(
+                        "axe-core is missing at {} ({error}) and REGISTRE_REQUIRE_BROWSER=1 (npm install axe-core)",
+                        path.display()
+                    );
+                }
+                eprintln!(
+                    "NOTICE: axe-core is missing at {} ({error}); skipping the accessibility checks (npm install axe-core, or set REGISTRE_AXE_JS)",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// The violations of impact `serious` or `critical` on the page the browser shows, each
+    /// as one line: the rule, its help and the elements it names.
+    pub async fn serious_violations(&self, client: &Client) -> Vec<String> {
+        // Injected through WebDriver, which the page's CSP (no script at all) does not govern.
+        client
+            .execute(
+                &format!("{}\n;window.axe = axe; return true;", self.source),
+                vec![],
+            )
+            .await
+            .expect("inject axe-core");
+        let result = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, {resultTypes: ['violations']})\
+                   .then(r => done(r.violations\
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                     .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' [' +\
+                        v.nodes.slice(0, 5).map(n => n.target.join(' ') + (n.failureSummary ? ' (' + n.failureSummary.replace(/\\s+/g, ' ') + ')' : '')).join('; ') + ']')))\
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        result
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("axe answered {result}")])
+    }
+}
+
+/// The widths every page is taken at: a desktop and a phone (an iPhone 12 to 15 is 390 px).
+pub const WIDTHS: [u32; 2] = [1280, 390];
+
+/// Takes pages at each of [`WIDTHS`] and gathers what is wrong with them, so that one run
+/// reports every problem of every page.
+pub struct PageCheck {
+    pub dir: PathBuf,
+    pub axe: Option<Axe>,
+    pub problems: Vec<String>,
+    pub pages: usize,
+}
+
+impl PageCheck {
+    /// Screenshots go to [`screenshots_dir`]`(sub)`.
+    pub fn new(sub: &str) -> Self {
+        let dir = screenshots_dir(sub);
+        eprintln!("screenshots: {}", dir.display());
+        Self {
+            dir,
+            axe: Axe::load(),
+            problems: Vec::new(),
+            pages: 0,
+        }
+    }
+
+    /// The page the browser shows, named `name`: at each width a screenshot
+    /// (`<name>-<width>.png`), the overflow check and axe-core.
+    pub async fn page(&mut self, client: &Client, name: &str) {
+        self.pages += 1;
+        let url = client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        for width in WIDTHS {
+            screenshot(client, width, &self.dir.join(format!("{name}-{width}.png"))).await;
+            let overflow = client
+                .execute(
+                    "const w = window.innerWidth;\
+                     const wide = Array.from(document.querySelectorAll('body *'))\
+                       .filter(e => { const r = e.getBoundingClientRect(); return r.right > w + 1 && r.width > 0; })\
+                       .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : ''));\
+                     return {scroll: document.documentElement.scrollWidth, inner: w, wide: wide};",
+                    vec![],
+                )
+                .await
+                .expect("measure the page");
+            let scroll = overflow["scroll"].as_u64().unwrap_or(0);
+            let inner = overflow["inner"].as_u64().unwrap_or(0);
+            if inner != u64::from(width) {
+                self.problems.push(format!(
+                    "{name} at {width} px: the window is {inner} px wide"
+                ));
+            }
+            if scroll > inner {
+                self.problems.push(format!(
+                    "{name} at {width} px ({url}): overflows horizontally ({scroll} > {inner}): {}",
+                    overflow["wide"]
+                ));
+            }
+            if let Some(axe) = &self.axe {
+                for violation in axe.serious_violations(client).await {
+                    self.problems
+                        .push(format!("{name} at {width} px ({url}): {violation}"));
+                }
+            }
+        }
+        client
+            .set_window_size(WIDTHS[0], 1000)
+            .await
+            .expect("resize");
+    }
+
+    /// Fails with every problem found, one a line.
+    pub fn assert_clean(&self) {
+        eprintln!(
+            "{} pages checked at {:?} px; screenshots in {}",
+            self.pages,
+            WIDTHS,
+            self.dir.display()
+        );
+        assert!(
+            self.problems.is_empty(),
+            "{} problems:\n{}",
+            self.problems.len(),
+            self.problems.join("\n")
+        );
+    }
 }

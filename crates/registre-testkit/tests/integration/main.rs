@@ -8,6 +8,7 @@ mod breaches;
 mod catalogue;
 mod consents;
 mod console;
+mod design;
 mod forms;
 mod hardening;
 mod ledger;

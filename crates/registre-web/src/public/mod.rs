@@ -30,6 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const MAX_FORM_BODY: usize = 64 * 1024;
 
 const STYLESHEET: &str = include_str!("../../static/registre.css");
+const FORMS_STYLESHEET: &str = include_str!("../../static/forms.css");
 
 /// The public pages, with their own limits and headers.
 pub(crate) fn router(state: AppState, limits: PublicLimits) -> Router<AppState> {
@@ -46,6 +47,8 @@ pub(crate) fn router(state: AppState, limits: PublicLimits) -> Router<AppState> 
             rate_limit,
         ))
         .route("/static/registre.css", get(stylesheet))
+        .route("/static/forms.css", get(forms_stylesheet))
+        .route("/static/brand.css", get(brand_stylesheet))
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -64,18 +67,60 @@ pub(crate) fn router(state: AppState, limits: PublicLimits) -> Router<AppState> 
 }
 
 async fn stylesheet() -> Response {
+    css(STYLESHEET, "public, max-age=3600")
+}
+
+async fn forms_stylesheet() -> Response {
+    css(FORMS_STYLESHEET, "public, max-age=3600")
+}
+
+/// The organisation's colour as the public pages' `--brand`, with the text colour that keeps
+/// AA contrast on it, and links in its shade readable on white. A stylesheet of its own, so
+/// that the pages keep `style-src 'self'`; revalidated, as the settings may change.
+async fn brand_stylesheet(State(state): State<AppState>) -> Response {
+    let colour = state
+        .app
+        .organisation()
+        .await
+        .ok()
+        .and_then(|o| o.brand_color)
+        .and_then(|c| registre_domain::organisation::Rgb::parse(&c));
+    css(brand_css(colour), "no-cache")
+}
+
+/// The sheet [`brand_stylesheet`] serves; empty without a colour (the defaults stand).
+pub(crate) fn brand_css(colour: Option<registre_domain::organisation::Rgb>) -> String {
+    let Some(colour) = colour else {
+        return "/* No brand colour set: the defaults of registre.css apply. */\n".into();
+    };
+    let link = colour.readable_on_white(4.5);
+    let link_dark = link.darken(0.25);
+    let soft = registre_domain::organisation::Rgb(
+        (u16::from(colour.0) * 12 / 100 + 255 * 88 / 100) as u8,
+        (u16::from(colour.1) * 12 / 100 + 255 * 88 / 100) as u8,
+        (u16::from(colour.2) * 12 / 100 + 255 * 88 / 100) as u8,
+    );
+    format!(
+        ":root {{\n  --brand: {brand};\n  --on-brand: {on_brand};\n  --accent: {link};\n  --accent-dark: {link_dark};\n  --accent-soft: {soft};\n  --on-accent: {on_link};\n}}\n",
+        brand = colour.hex(),
+        on_brand = colour.text_on().hex(),
+        link = link.hex(),
+        link_dark = link_dark.hex(),
+        soft = soft.hex(),
+        on_link = link.text_on().hex(),
+    )
+}
+
+fn css(body: impl Into<String>, cache: &'static str) -> Response {
     (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/css; charset=utf-8"),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
-        STYLESHEET,
+        body.into(),
     )
         .into_response()
 }
