@@ -391,6 +391,10 @@ impl<'a> Page<'a> {
                             }
                             if SKIPPED.contains(&name) {
                                 skip = 1;
+                            } else if name == "dd" {
+                                // A definition continues the statement of its term
+                                // (`<dt>Kept for</dt><dd>3 years</dd>`).
+                                page.segments[segment].text.push(' ');
                             } else if BLOCKS.contains(&name) {
                                 page.segments[segment].text.push('\n');
                             }
@@ -415,8 +419,11 @@ impl<'a> Page<'a> {
                             "label" => current_label = None,
                             _ => {}
                         }
-                        if BLOCKS.contains(&e.name()) {
-                            let segment = current_form.map_or(0, |f| f + 1);
+                        let segment = current_form.map_or(0, |f| f + 1);
+                        if e.name() == "dt" {
+                            // Read as "term: definition", one sentence with its `<dd>`.
+                            page.segments[segment].text.push_str(" : ");
+                        } else if BLOCKS.contains(&e.name()) {
                             page.segments[segment].text.push('\n');
                         }
                     }
