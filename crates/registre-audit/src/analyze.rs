@@ -321,7 +321,11 @@ impl<'a> Page<'a> {
                     match node.value() {
                         Node::Text(t) => {
                             let s = &mut page.segments[segment].text;
-                            s.push_str(t);
+                            // Whitespace between tags is a space in the rendered page, not a
+                            // line: `<dt>Kept for</dt>\n<dd>3 years</dd>` is one statement.
+                            if !t.trim().is_empty() {
+                                s.push_str(t);
+                            }
                             s.push(' ');
                         }
                         Node::Element(e) => {
