@@ -321,7 +321,11 @@ impl<'a> Page<'a> {
                     match node.value() {
                         Node::Text(t) => {
                             let s = &mut page.segments[segment].text;
-                            s.push_str(t);
+                            // Whitespace between tags is a space in the rendered page, not a
+                            // line: `<dt>Kept for</dt>\n<dd>3 years</dd>` is one statement.
+                            if !t.trim().is_empty() {
+                                s.push_str(t);
+                            }
                             s.push(' ');
                         }
                         Node::Element(e) => {
@@ -391,6 +395,10 @@ impl<'a> Page<'a> {
                             }
                             if SKIPPED.contains(&name) {
                                 skip = 1;
+                            } else if name == "dd" {
+                                // A definition continues the statement of its term
+                                // (`<dt>Kept for</dt><dd>3 years</dd>`).
+                                page.segments[segment].text.push(' ');
                             } else if BLOCKS.contains(&name) {
                                 page.segments[segment].text.push('\n');
                             }
@@ -415,8 +423,11 @@ impl<'a> Page<'a> {
                             "label" => current_label = None,
                             _ => {}
                         }
-                        if BLOCKS.contains(&e.name()) {
-                            let segment = current_form.map_or(0, |f| f + 1);
+                        let segment = current_form.map_or(0, |f| f + 1);
+                        if e.name() == "dt" {
+                            // Read as "term: definition", one sentence with its `<dd>`.
+                            page.segments[segment].text.push_str(" : ");
+                        } else if BLOCKS.contains(&e.name()) {
                             page.segments[segment].text.push('\n');
                         }
                     }

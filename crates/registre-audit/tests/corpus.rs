@@ -214,3 +214,16 @@ fn corpus_selectors_point_at_elements() {
         }
     }
 }
+
+#[test]
+fn a_retention_stated_in_a_definition_list_of_a_details_block_counts() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let html = std::fs::read_to_string(dir.join("fr-conservation-dans-une-liste.html")).unwrap();
+    let report = audit_html(&html).unwrap();
+    let rules: Vec<&str> = report.forms[0]
+        .findings
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect();
+    assert!(rules.is_empty(), "{rules:?}");
+}
