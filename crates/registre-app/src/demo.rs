@@ -21,7 +21,7 @@ fn processors(
         (
             json!({"name": "Brevo", "service": "emailing", "role": "processor", "country": "FR", "transfer_mechanism": null,
                 "dpa_signed_on": "2023-03-15", "dpa_reference": "Brevo DPA v4, signed online (account settings)",
-                "purposes": ["newsletter", "promotional_offers", "partner_offers", "whitepaper_delivery"],
+                "purposes": ["newsletter", "promotional_offers", "partner_offers", "whitepaper_delivery", "whitepaper_follow_up"],
                 "data_categories": ["identity", "contact"], "subprocessors": []}),
             Some((
                 60,
@@ -153,11 +153,19 @@ fn purposes() -> Vec<serde_json::Value> {
             "recipients": ["Zendesk"], "transfers": [{"country": "US", "recipient": "Zendesk", "safeguard": "scc"}],
             "title": {"fr": "Assistance client", "en": "Customer support"},
             "description": {"fr": "Traiter votre demande d'assistance et assurer le suivi.", "en": "Handling your support request and following it up."}}),
-        json!({"key": "whitepaper_delivery", "legal_basis": "consent", "retention_days": 365, "data_categories": ["identity", "contact"],
+        // The white paper is sent because the person asks for it: a step taken at their
+        // request (Art. 6(1)(b)), not a consent with a box that would change nothing. Being
+        // contacted about it afterwards is a consent of its own.
+        json!({"key": "whitepaper_delivery", "legal_basis": "contract", "retention_days": 365, "data_categories": ["identity", "contact"],
             "recipients": ["Brevo"], "transfers": [], "marketing": false,
             "title": {"fr": "Envoi du livre blanc", "en": "White paper delivery"},
-            "description": {"fr": "Vous envoyer le livre blanc demandé et vous recontacter à son sujet.",
-                            "en": "Sending you the white paper you asked for and following up about it."}}),
+            "description": {"fr": "Vous envoyer le livre blanc que vous avez demandé.",
+                            "en": "Sending you the white paper you asked for."}}),
+        json!({"key": "whitepaper_follow_up", "legal_basis": "consent", "retention_days": 365, "data_categories": ["identity", "contact"],
+            "recipients": ["Brevo"], "transfers": [], "marketing": true,
+            "title": {"fr": "Être recontacté(e) au sujet du livre blanc", "en": "Being contacted about the white paper"},
+            "description": {"fr": "Recevoir un e-mail de notre équipe pour en parler ou répondre à vos questions.",
+                            "en": "Receive an email from our team to talk about it or answer your questions."}}),
     ]
 }
 
@@ -183,7 +191,7 @@ fn touchpoints() -> Vec<serde_json::Value> {
                        "help": {"fr": "Facultatif : pour vous joindre en cas de problème avec votre commande.", "en": "Optional: to reach you if there is a problem with your order."}})]}),
         json!({"key": "whitepaper", "title": {"fr": "Télécharger le livre blanc RGPD", "en": "Download the GDPR white paper"},
             "description": {"fr": "« Le RGPD en 10 questions » : 24 pages pour les PME.", "en": "“GDPR in 10 questions”: 24 pages for small businesses."},
-            "double_opt_in": false, "purposes": ["whitepaper_delivery", "newsletter", "partner_offers"], "download": "gdpr_white_paper",
+            "double_opt_in": false, "purposes": ["whitepaper_delivery", "whitepaper_follow_up", "newsletter", "partner_offers"], "download": "gdpr_white_paper",
             "fields": [email_field(),
                 json!({"name": "name", "type": "text", "required": true, "data_category": "identity", "label": {"fr": "Nom complet", "en": "Full name"}}),
                 json!({"name": "company", "type": "text", "required": false, "data_category": "identity", "label": {"fr": "Entreprise", "en": "Company"}})]}),

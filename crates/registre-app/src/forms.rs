@@ -73,6 +73,9 @@ pub enum FormRefusal {
     StaleForm,
     /// The form's token is missing, forged, expired, not this browser's, or already used.
     Token(TokenProblem),
+    /// Every purpose of the form is a consent and no box was ticked: sending it would
+    /// record an address for no purpose at all.
+    NothingChosen,
     Failed(AppError),
 }
 
@@ -93,6 +96,8 @@ pub struct Submitted {
     pub pending: Vec<String>,
     /// The confirmation email to send when `pending` is not empty.
     pub confirmation: Option<ConfirmationMail>,
+    /// The consent events recorded, one per ticked box: each has its receipt.
+    pub events: Vec<Uuid>,
 }
 
 /// The links of a double opt-in email, and whom it goes to.
@@ -102,6 +107,8 @@ pub struct ConfirmationMail {
     pub unsubscribe_token: String,
     pub purposes: Vec<String>,
     pub language: Language,
+    /// The consent events waiting for the confirmation, whose receipts the mail links.
+    pub events: Vec<Uuid>,
 }
 
 impl std::fmt::Debug for ConfirmationMail {
@@ -127,6 +134,9 @@ pub struct FormReceipt {
     pub confirmation_sent: bool,
     #[serde(rename = "l")]
     pub language: Language,
+    /// The consent events of the submission, for their receipt links.
+    #[serde(rename = "e", default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Uuid>,
 }
 
 /// A double opt-in or withdrawal link, opened.
@@ -158,6 +168,8 @@ pub struct LinkDone {
     /// Purposes whose state changed.
     pub changed: Vec<String>,
     pub view: LinkView,
+    /// The consent events the link recorded.
+    pub events: Vec<Uuid>,
 }
 
 fn browser_binding(browser_secret: &str) -> String {
@@ -244,6 +256,9 @@ impl App {
             .map_err(FormRefusal::Forged)?;
         let checked = check_values(&notice.content.touchpoint.fields, &post.values)
             .map_err(FormRefusal::Invalid)?;
+        if purposes.is_empty() && notice.content.purposes.iter().all(|p| p.asks_consent()) {
+            return Err(FormRefusal::NothingChosen);
+        }
         let double_opt_in = notice.content.touchpoint.double_opt_in && !purposes.is_empty();
         let fields_json = serde_json::to_string(&checked.values)
             .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
@@ -310,6 +325,7 @@ impl App {
                 }
                 events.push(event);
             }
+            let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
             let change = ChangeSet {
                 spent_nonces: vec![spent.clone()],
                 new_subjects: new_subject.into_iter().collect(),
@@ -365,6 +381,7 @@ impl App {
                     ),
                     purposes: purposes.clone(),
                     language: post.language,
+                    events: event_ids.clone(),
                 }
             });
             let (granted, pending) = if double_opt_in {
@@ -378,6 +395,7 @@ impl App {
                 granted,
                 pending,
                 confirmation,
+                events: event_ids,
             });
         }
     }
@@ -516,6 +534,7 @@ impl App {
             events.push(event);
         }
         let changed = events.iter().filter_map(|e| e.purpose.clone()).collect();
+        let event_ids = events.iter().map(|e| e.event_id).collect();
         let change = ChangeSet {
             spent_nonces: vec![nonce_of(TokenKind::ConfirmConsent, &verified)],
             events,
@@ -524,7 +543,11 @@ impl App {
             ..Default::default()
         };
         match self.commit_one(change).await {
-            Ok(_) => Ok(Ok(LinkDone { changed, view })),
+            Ok(_) => Ok(Ok(LinkDone {
+                changed,
+                view,
+                events: event_ids,
+            })),
             Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
                 Ok(Err(TokenProblem::AlreadyUsed))
             }
@@ -560,6 +583,7 @@ impl App {
             return Ok(Ok(LinkDone {
                 changed: vec![],
                 view,
+                events: vec![],
             }));
         };
         let key = self.subject_key(&subject)?;
@@ -594,6 +618,7 @@ impl App {
             events.push(event);
         }
         let changed: Vec<String> = events.iter().filter_map(|e| e.purpose.clone()).collect();
+        let event_ids = events.iter().map(|e| e.event_id).collect();
         if !events.is_empty() {
             self.commit_one(ChangeSet {
                 events,
@@ -603,7 +628,11 @@ impl App {
             })
             .await?;
         }
-        Ok(Ok(LinkDone { changed, view }))
+        Ok(Ok(LinkDone {
+            changed,
+            view,
+            events: event_ids,
+        }))
     }
 
     /// Appends an `expire` event for every double opt-in grant still unconfirmed after

@@ -16,6 +16,7 @@ mod imports;
 pub mod keys;
 pub mod ledger;
 pub mod mail;
+pub mod policy;
 pub mod portal;
 pub mod processors;
 mod rate_limit;
@@ -43,7 +44,7 @@ pub use imports::{BulkItemResult, ImportReport, RejectedRow, parse_csv};
 pub use processors::{
     AssessmentOutcome, ChainNode, DraftView, EvidenceView, ProcessorView, QuestionnaireLink,
 };
-pub use receipts::ConsentReceipt;
+pub use receipts::{ConsentReceipt, PersonReceipt};
 pub use request_history::SentRequestMail;
 pub use requests::{FulfilInput, NewRequest, RequestView};
 pub use retention::RETENTION_INTERVAL;

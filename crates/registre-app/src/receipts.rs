@@ -2,9 +2,12 @@
 //! event, signed as a compact JWS with the ledger key, so that the person, the controller
 //! or an auditor can prove what was agreed with only the published key.
 use crate::{App, AppError, AppResult, Principal};
-use registre_domain::DomainError;
-use registre_domain::ledger::{ConsentAction, ConsentSource};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource};
+use registre_domain::purpose::Purpose;
 use registre_domain::role::Permission;
+use registre_domain::{DomainError, Language};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -21,14 +24,24 @@ pub struct ConsentReceipt {
     pub jws: String,
 }
 
-fn collection_method(source: ConsentSource, touchpoint: Option<&str>) -> String {
-    let method = match source {
-        ConsentSource::Form => "web form",
-        ConsentSource::Portal => "privacy portal",
-        ConsentSource::Api => "API",
-        ConsentSource::Import => "import of earlier records",
-        ConsentSource::EmailLink => "link in an email",
-        ConsentSource::System => "system",
+fn collection_method(
+    source: ConsentSource,
+    touchpoint: Option<&str>,
+    language: Language,
+) -> String {
+    let method = match (language, source) {
+        (Language::Fr, ConsentSource::Form) => "formulaire web",
+        (Language::En, ConsentSource::Form) => "web form",
+        (Language::Fr, ConsentSource::Portal) => "espace confidentialité",
+        (Language::En, ConsentSource::Portal) => "privacy portal",
+        (Language::Fr, ConsentSource::Api) => "interface de programmation (API)",
+        (Language::En, ConsentSource::Api) => "API",
+        (Language::Fr, ConsentSource::Import) => "reprise d'enregistrements antérieurs",
+        (Language::En, ConsentSource::Import) => "import of earlier records",
+        (Language::Fr, ConsentSource::EmailLink) => "lien dans un e-mail",
+        (Language::En, ConsentSource::EmailLink) => "link in an email",
+        (Language::Fr, ConsentSource::System) => "système",
+        (Language::En, ConsentSource::System) => "system",
     };
     match touchpoint {
         Some(touchpoint) => format!("{method} ({touchpoint})"),
@@ -36,14 +49,104 @@ fn collection_method(source: ConsentSource, touchpoint: Option<&str>) -> String 
     }
 }
 
+/// How long the data is kept, in words of `language` ("3 ans", "1 year").
+fn termination(retention_days: i64, language: Language) -> String {
+    let (count, fr, en) = if retention_days % 365 == 0 {
+        (retention_days / 365, ("an", "ans"), ("year", "years"))
+    } else if retention_days % 30 == 0 {
+        (retention_days / 30, ("mois", "mois"), ("month", "months"))
+    } else {
+        (retention_days, ("jour", "jours"), ("day", "days"))
+    };
+    let plural = count != 1;
+    match language {
+        Language::Fr => format!(
+            "Jusqu'au retrait du consentement ; données conservées {count} {} au plus",
+            if plural { fr.1 } else { fr.0 }
+        ),
+        Language::En => format!(
+            "Until the consent is withdrawn; data kept for {count} {} at most",
+            if plural { en.1 } else { en.0 }
+        ),
+    }
+}
+
+/// The receipt token's MAC: the first half of the token key's HMAC of the event id.
+fn receipt_mac(app: &App, event_id: Uuid) -> [u8; 16] {
+    let full = app
+        .keyring()
+        .token_mac(format!("consent_receipt:{event_id}").as_bytes());
+    let mut mac = [0u8; 16];
+    mac.copy_from_slice(&full[..16]);
+    mac
+}
+
+/// A receipt as its person reads it: the signed receipt and the event it proves.
+#[derive(Clone, Debug)]
+pub struct PersonReceipt {
+    pub receipt: ConsentReceipt,
+    pub event: ConsentEvent,
+    pub purpose: Purpose,
+    /// The touchpoint's title in the receipt's language, when the event came from one.
+    pub touchpoint_title: Option<String>,
+    pub language: Language,
+}
+
 impl App {
-    /// The signed receipt of one grant or withdrawal.
+    /// The signed receipt of one grant or withdrawal, in the organisation's language.
     pub async fn consent_receipt(
         &self,
         by: &Principal,
         event_id: Uuid,
     ) -> AppResult<ConsentReceipt> {
         by.require(Permission::Read)?;
+        let language = self.organisation().await?.default_language;
+        Ok(self.signed_receipt(event_id, language).await?.receipt)
+    }
+
+    /// The person's own link to the receipt of one of their consent events: the event id
+    /// and an HMAC of it under the token key. It never expires, names nobody, and cannot be
+    /// made for another event without the key.
+    pub fn receipt_token(&self, event_id: Uuid) -> String {
+        format!(
+            "{}{}",
+            URL_SAFE_NO_PAD.encode(event_id.as_bytes()),
+            URL_SAFE_NO_PAD.encode(receipt_mac(self, event_id))
+        )
+    }
+
+    /// The event a receipt token names, if the token is ours.
+    pub fn open_receipt_token(&self, token: &str) -> Option<Uuid> {
+        if token.len() != 44 || !token.is_ascii() {
+            return None;
+        }
+        let (id, mac) = token.split_at(22);
+        let id = Uuid::from_slice(&URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        registre_crypto::constant_time_eq(&mac, &receipt_mac(self, id)).then_some(id)
+    }
+
+    /// The receipt behind a person's receipt link, in `language` (the organisation's by
+    /// default); `NotFound` for a token that is not ours or an event that is not a consent.
+    pub async fn receipt_for_person(
+        &self,
+        token: &str,
+        language: Option<Language>,
+    ) -> AppResult<PersonReceipt> {
+        let event_id = self
+            .open_receipt_token(token)
+            .ok_or_else(|| AppError::not_found("receipt"))?;
+        let language = match language {
+            Some(language) => language,
+            None => self.organisation().await?.default_language,
+        };
+        match self.signed_receipt(event_id, language).await {
+            Err(AppError::Domain(DomainError::Rule(_))) => Err(AppError::not_found("receipt")),
+            other => other,
+        }
+    }
+
+    async fn signed_receipt(&self, event_id: Uuid, language: Language) -> AppResult<PersonReceipt> {
         let event = self
             .store()
             .event(event_id)
@@ -66,7 +169,6 @@ impl App {
             }
         };
         let organisation = self.organisation().await?;
-        let language = organisation.default_language;
         let purpose = self.purpose(&purpose_key).await?;
         let categories = self.data_categories().await?;
         let special: Vec<String> = purpose
@@ -75,17 +177,20 @@ impl App {
             .filter(|key| categories.iter().any(|c| &c.key == *key && c.special))
             .cloned()
             .collect();
-        let service = match event.touchpoint.as_deref() {
-            Some(key) => match self.touchpoint(key).await {
+        let touchpoint_title = match event.touchpoint.as_deref() {
+            Some(key) => Some(match self.touchpoint(key).await {
                 Ok(touchpoint) => touchpoint.title.get(language).to_string(),
                 Err(_) => key.to_string(),
-            },
-            None => organisation.name.clone(),
+            }),
+            None => None,
         };
+        let service = touchpoint_title
+            .clone()
+            .unwrap_or_else(|| organisation.name.clone());
         let policy_url = organisation
             .privacy_policy_url
             .clone()
-            .unwrap_or_else(|| format!("{}/privacy", self.config().public_url));
+            .unwrap_or_else(|| format!("{}/policy", self.config().public_url));
         let key = self.signing_key().verifying_key();
         let mut controller = serde_json::json!({
             "piiController": organisation.name,
@@ -103,7 +208,7 @@ impl App {
             "consentType": "EXPLICIT",
             "piiCategory": purpose.data_categories,
             "primaryPurpose": true,
-            "termination": format!("Until the consent is withdrawn; data kept at most {} days", purpose.retention_days),
+            "termination": termination(purpose.retention_days, language),
             "thirdPartyDisclosure": !purpose.recipients.is_empty(),
             "legalBasis": purpose.legal_basis.as_str(),
         });
@@ -124,7 +229,7 @@ impl App {
             "version": RECEIPT_VERSION,
             "jurisdiction": jurisdiction,
             "consentTimestamp": event.occurred_at.timestamp(),
-            "collectionMethod": collection_method(event.source, event.touchpoint.as_deref()),
+            "collectionMethod": collection_method(event.source, touchpoint_title.as_deref(), language),
             "consentReceiptID": event.event_id.to_string(),
             "publicKey": key.to_hex(),
             "language": language.code(),
@@ -148,6 +253,31 @@ impl App {
             "key_id": key.kid(),
         });
         let jws = registre_crypto::sign_jws(&self.signing_key(), &receipt)?;
-        Ok(ConsentReceipt { receipt, jws })
+        Ok(PersonReceipt {
+            receipt: ConsentReceipt { receipt, jws },
+            event,
+            purpose,
+            touchpoint_title,
+            language,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_says_how_it_was_collected_and_kept_in_its_own_language() {
+        assert_eq!(
+            collection_method(ConsentSource::Form, Some("Nous contacter"), Language::Fr),
+            "formulaire web (Nous contacter)"
+        );
+        assert_eq!(
+            collection_method(ConsentSource::EmailLink, None, Language::En),
+            "link in an email"
+        );
+        assert!(termination(1095, Language::Fr).contains("3 ans"));
+        assert!(termination(365, Language::En).contains("1 year"));
     }
 }

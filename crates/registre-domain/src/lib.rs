@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod localised;
 pub mod notice;
 pub mod organisation;
+pub mod policy;
 pub mod processor;
 pub mod proof;
 pub mod purpose;

@@ -55,7 +55,38 @@ pub struct NoticePurpose {
     pub description: LocalisedText,
 }
 
+impl NoticeController {
+    /// The controller as the organisation's register describes it.
+    pub fn of(organisation: &Organisation) -> Self {
+        Self {
+            name: organisation.name.clone(),
+            address: organisation.address.clone(),
+            contact_email: organisation.contact_email.clone(),
+            dpo_name: organisation.dpo.name.clone(),
+            dpo_email: organisation.dpo.email.clone(),
+            authority_name: organisation.authority.name.clone(),
+            authority_url: organisation.authority.url.clone(),
+            privacy_policy_url: organisation.privacy_policy_url.clone(),
+        }
+    }
+}
+
 impl NoticePurpose {
+    /// What a person is told of `purpose`.
+    pub fn of(p: &Purpose) -> Self {
+        Self {
+            key: p.key.as_str().to_string(),
+            legal_basis: p.legal_basis,
+            legitimate_interest: p.legitimate_interest.clone(),
+            retention_days: p.retention_days,
+            data_categories: p.data_categories.clone(),
+            recipients: p.recipients.clone(),
+            transfers: p.transfers.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+        }
+    }
+
     /// Consent purposes are asked with a checkbox; the others are only explained.
     pub fn asks_consent(&self) -> bool {
         self.legal_basis == LegalBasis::Consent
@@ -75,17 +106,7 @@ impl NoticeContent {
             .purposes
             .iter()
             .filter_map(|key| purposes.iter().find(|p| p.key.as_str() == key))
-            .map(|p| NoticePurpose {
-                key: p.key.as_str().to_string(),
-                legal_basis: p.legal_basis,
-                legitimate_interest: p.legitimate_interest.clone(),
-                retention_days: p.retention_days,
-                data_categories: p.data_categories.clone(),
-                recipients: p.recipients.clone(),
-                transfers: p.transfers.clone(),
-                title: p.title.clone(),
-                description: p.description.clone(),
-            })
+            .map(NoticePurpose::of)
             .collect();
         let mut data_categories = BTreeMap::new();
         let named = touchpoint
@@ -106,16 +127,7 @@ impl NoticeContent {
         }
         Self {
             template_revision: NOTICE_TEMPLATE_REVISION,
-            controller: NoticeController {
-                name: organisation.name.clone(),
-                address: organisation.address.clone(),
-                contact_email: organisation.contact_email.clone(),
-                dpo_name: organisation.dpo.name.clone(),
-                dpo_email: organisation.dpo.email.clone(),
-                authority_name: organisation.authority.name.clone(),
-                authority_url: organisation.authority.url.clone(),
-                privacy_policy_url: organisation.privacy_policy_url.clone(),
-            },
+            controller: NoticeController::of(organisation),
             touchpoint: NoticeTouchpoint {
                 key: touchpoint.key.as_str().to_string(),
                 title: touchpoint.title.clone(),

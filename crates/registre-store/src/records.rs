@@ -13,6 +13,8 @@ pub enum DocumentKind {
     Processor,
     Breach,
     Webhook,
+    /// Each distinct version of the generated privacy policy.
+    PrivacyPolicy,
 }
 
 impl DocumentKind {
@@ -25,6 +27,7 @@ impl DocumentKind {
             Self::Processor => "processor",
             Self::Breach => "breach",
             Self::Webhook => "webhook",
+            Self::PrivacyPolicy => "privacy_policy",
         }
     }
 }

@@ -107,6 +107,53 @@ pub struct Messages {
     pub download_note: &'static str,
     pub back_to_form: &'static str,
 
+    // The hub, the policy and the person's receipt.
+    pub nothing_chosen: &'static str,
+    pub not_found_back: &'static str,
+    pub hub_title: &'static str,
+    pub hub_forms: &'static str,
+    pub hub_forms_intro: &'static str,
+    pub hub_no_forms: &'static str,
+    pub hub_used_for: &'static str,
+    pub hub_portal_text: &'static str,
+    pub hub_policy_text: &'static str,
+    pub hub_console: &'static str,
+    pub hub_console_text: &'static str,
+    pub policy_where: &'static str,
+    pub policy_processors: &'static str,
+    pub policy_processors_intro: &'static str,
+    pub policy_no_processors: &'static str,
+    pub policy_recipient: &'static str,
+    pub policy_service: &'static str,
+    pub policy_country: &'static str,
+    pub policy_safeguard: &'static str,
+    pub policy_in_eea: &'static str,
+    pub policy_no_safeguard: &'static str,
+    pub policy_cookies: &'static str,
+    pub policy_cookies_text: &'static str,
+    pub policy_history: &'static str,
+    pub policy_version: &'static str,
+    pub policy_first_seen: &'static str,
+    pub policy_current: &'static str,
+    pub policy_past: &'static str,
+    pub policy_read: &'static str,
+    pub receipt_title: &'static str,
+    pub receipt_intro: &'static str,
+    pub receipt_choice: &'static str,
+    pub receipt_purpose: &'static str,
+    pub receipt_when: &'static str,
+    pub receipt_how: &'static str,
+    pub receipt_notice: &'static str,
+    pub receipt_notice_link: &'static str,
+    pub receipt_reference: &'static str,
+    pub receipt_signed_heading: &'static str,
+    pub receipt_signed_note: &'static str,
+    pub receipt_download: &'static str,
+    pub receipt_link: &'static str,
+    pub receipts_heading: &'static str,
+    pub receipts_note: &'static str,
+    pub mail_receipt: &'static str,
+
     // Links from emails.
     pub confirm_heading: &'static str,
     pub confirm_intro: &'static str,
@@ -237,6 +284,52 @@ pub static FR: Messages = Messages {
     download_note: "Le lien de téléchargement est valable 24 heures.",
     back_to_form: "Revenir au formulaire",
 
+    nothing_chosen: "Ce formulaire sert uniquement à vous inscrire\u{a0}: cochez au moins une case pour l'envoyer. Rien n'a été enregistré.",
+    not_found_back: "Retour à l'accueil «\u{a0}Vie privée\u{a0}»",
+    hub_title: "Vie privée et données personnelles",
+    hub_forms: "Nos formulaires",
+    hub_forms_intro: "Chaque formulaire dit pourquoi il collecte vos données, avant que vous ne l'envoyiez.",
+    hub_no_forms: "Aucun formulaire n'est publié pour l'instant.",
+    hub_used_for: "Sert à\u{a0}:",
+    hub_portal_text: "Voir vos consentements, les retirer, télécharger vos données ou faire une demande (accès, effacement, opposition…), sans mot de passe.",
+    hub_policy_text: "Tout ce que nous faisons de vos données\u{a0}: finalités, bases légales, destinataires, durées de conservation, vos droits.",
+    hub_console: "Console de conformité",
+    hub_console_text: "Vous êtes connecté(e) à la console\u{a0}: registres, demandes, sous-traitants.",
+    policy_where: "Où nous collectons vos données",
+    policy_processors: "Nos sous-traitants et destinataires",
+    policy_processors_intro: "Ils traitent vos données pour notre compte, sur nos instructions et sous contrat (article 28 du RGPD).",
+    policy_no_processors: "Aucun sous-traitant n'est enregistré\u{a0}: vos données ne sont traitées que par nos équipes.",
+    policy_recipient: "Destinataire",
+    policy_service: "Rôle",
+    policy_country: "Pays",
+    policy_safeguard: "Garantie",
+    policy_in_eea: "dans l'Espace économique européen",
+    policy_no_safeguard: "aucune garantie enregistrée",
+    policy_cookies: "Cookies et traceurs",
+    policy_cookies_text: "Les pages de cet espace (formulaires, espace «\u{a0}Vos données, vos droits\u{a0}») n'utilisent que des cookies strictement nécessaires, exemptés de consentement\u{a0}: un cookie de sécurité des formulaires (12 heures) et le cookie de session de l'espace (1 heure). Aucun traceur publicitaire ni de mesure d'audience n'y est déposé.",
+    policy_history: "Versions de cette politique",
+    policy_version: "Version",
+    policy_first_seen: "En vigueur depuis le",
+    policy_current: "version en vigueur",
+    policy_past: "Vous lisez une version antérieure de cette politique.",
+    policy_read: "Lire",
+    receipt_title: "Reçu de consentement",
+    receipt_intro: "Ce reçu atteste de votre choix et de sa date. Il est signé électroniquement\u{a0}: gardez-le comme preuve.",
+    receipt_choice: "Votre choix",
+    receipt_purpose: "Finalité",
+    receipt_when: "Date",
+    receipt_how: "Recueilli par",
+    receipt_notice: "Information donnée",
+    receipt_notice_link: "Lire l'information telle que vous l'avez vue",
+    receipt_reference: "Référence",
+    receipt_signed_heading: "Le reçu signé",
+    receipt_signed_note: "Le fichier ci-dessous contient ce reçu au format Kantara, signé (JWS, EdDSA) avec la clé publique de notre registre\u{a0}: n'importe qui peut vérifier qu'il n'a pas été modifié.",
+    receipt_download: "Télécharger le reçu signé (JSON)",
+    receipt_link: "Votre reçu",
+    receipts_heading: "Vos reçus",
+    receipts_note: "Chaque lien mène au reçu signé de votre choix\u{a0}: gardez-le.",
+    mail_receipt: "Le reçu de votre demande\u{a0}:",
+
     confirm_heading: "Confirmer votre inscription",
     confirm_intro: "Appuyez sur le bouton pour confirmer que vous acceptez\u{a0}:",
     confirm_button: "Je confirme",
@@ -363,6 +456,52 @@ pub static EN: Messages = Messages {
     download_heading: "Your document",
     download_note: "The download link is valid for 24 hours.",
     back_to_form: "Back to the form",
+
+    nothing_chosen: "This form is only for signing up: tick at least one box to send it. Nothing was recorded.",
+    not_found_back: "Back to the privacy home",
+    hub_title: "Privacy and personal data",
+    hub_forms: "Our forms",
+    hub_forms_intro: "Each form says why it collects your data, before you send it.",
+    hub_no_forms: "No form is published yet.",
+    hub_used_for: "Used for:",
+    hub_portal_text: "See your consents, withdraw them, download your data or make a request (access, erasure, objection…), with no password.",
+    hub_policy_text: "Everything we do with your data: purposes, legal bases, recipients, retention periods, your rights.",
+    hub_console: "Compliance console",
+    hub_console_text: "You are signed in to the console: registers, requests, processors.",
+    policy_where: "Where we collect your data",
+    policy_processors: "Our processors and recipients",
+    policy_processors_intro: "They process your data on our behalf, on our instructions and under contract (GDPR Article 28).",
+    policy_no_processors: "No processor is registered: your data is handled by our staff only.",
+    policy_recipient: "Recipient",
+    policy_service: "Role",
+    policy_country: "Country",
+    policy_safeguard: "Safeguard",
+    policy_in_eea: "in the European Economic Area",
+    policy_no_safeguard: "no safeguard recorded",
+    policy_cookies: "Cookies and trackers",
+    policy_cookies_text: "The pages of this space (forms, the “Your data, your rights” portal) use strictly necessary cookies only, which need no consent: a form security cookie (12 hours) and the portal's session cookie (1 hour). No advertising or audience-measurement tracker is set on them.",
+    policy_history: "Versions of this policy",
+    policy_version: "Version",
+    policy_first_seen: "In force since",
+    policy_current: "current version",
+    policy_past: "You are reading a past version of this policy.",
+    policy_read: "Read",
+    receipt_title: "Consent receipt",
+    receipt_intro: "This receipt records your choice and when you made it. It is signed electronically: keep it as proof.",
+    receipt_choice: "Your choice",
+    receipt_purpose: "Purpose",
+    receipt_when: "Date",
+    receipt_how: "Collected through",
+    receipt_notice: "Information given",
+    receipt_notice_link: "Read the information as you saw it",
+    receipt_reference: "Reference",
+    receipt_signed_heading: "The signed receipt",
+    receipt_signed_note: "The file below holds this receipt in the Kantara format, signed (JWS, EdDSA) with our register's public key: anyone can check it was not altered.",
+    receipt_download: "Download the signed receipt (JSON)",
+    receipt_link: "Your receipt",
+    receipts_heading: "Your receipts",
+    receipts_note: "Each link leads to the signed receipt of your choice: keep it.",
+    mail_receipt: "The receipt of your request:",
 
     confirm_heading: "Confirm your subscription",
     confirm_intro: "Press the button to confirm that you agree to:",
@@ -617,6 +756,82 @@ impl Messages {
                 MONTHS_EN.get(month).unwrap_or(&""),
                 at.year()
             ),
+        }
+    }
+
+    /// A date and time, with its zone named.
+    pub fn date_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let time = at.format("%H:%M");
+        match self.language {
+            Language::Fr => format!("{} à {time} (UTC)", self.date(at)),
+            Language::En => format!("{} at {time} (UTC)", self.date(at)),
+        }
+    }
+
+    pub fn hub_intro(&self, organisation: &str) -> String {
+        match self.language {
+            Language::Fr => format!(
+                "Tout ce qui concerne vos données personnelles chez {organisation}\u{a0}: où nous les collectons, ce que nous en faisons, et comment exercer vos droits."
+            ),
+            Language::En => format!(
+                "Everything about your personal data at {organisation}: where we collect it, what we do with it, and how to use your rights."
+            ),
+        }
+    }
+
+    pub fn policy_intro(&self, organisation: &str) -> String {
+        match self.language {
+            Language::Fr => format!(
+                "Cette politique explique quelles données personnelles {organisation} traite, pourquoi, combien de temps, avec qui, et comment exercer vos droits. Elle est établie à partir de nos registres et change avec eux."
+            ),
+            Language::En => format!(
+                "This policy explains which personal data {organisation} processes, why, for how long, with whom, and how to use your rights. It is drawn from our registers and changes with them."
+            ),
+        }
+    }
+
+    /// What a processor does, in words (`emailing`, `crm`...); an unknown kind as written.
+    pub fn service_kind(&self, service: &str) -> String {
+        let known: &[(&str, &str, &str)] = &[
+            ("emailing", "envoi d'e-mails", "email sending"),
+            (
+                "crm",
+                "gestion de la relation client",
+                "customer relationship management",
+            ),
+            ("hosting", "hébergement", "hosting"),
+            ("cms_hosting", "hébergement du site", "website hosting"),
+            ("helpdesk", "assistance client", "customer support desk"),
+            ("analytics", "mesure d'audience", "audience measurement"),
+            ("payment", "paiement", "payment"),
+        ];
+        match known.iter().find(|(k, _, _)| *k == service) {
+            Some((_, fr, en)) => match self.language {
+                Language::Fr => (*fr).to_string(),
+                Language::En => (*en).to_string(),
+            },
+            None => service.replace('_', " "),
+        }
+    }
+
+    /// How a consent event came in, in words.
+    pub fn consent_source(&self, source: registre_domain::ledger::ConsentSource) -> &'static str {
+        use registre_domain::ledger::ConsentSource;
+        match (self.language, source) {
+            (Language::Fr, ConsentSource::Form) => "un formulaire",
+            (Language::En, ConsentSource::Form) => "a form",
+            (Language::Fr, ConsentSource::Portal) => {
+                "l'espace «\u{a0}Vos données, vos droits\u{a0}»"
+            }
+            (Language::En, ConsentSource::Portal) => "the “Your data, your rights” portal",
+            (Language::Fr, ConsentSource::Api) => "un de nos outils",
+            (Language::En, ConsentSource::Api) => "one of our tools",
+            (Language::Fr, ConsentSource::Import) => "la reprise d'un enregistrement antérieur",
+            (Language::En, ConsentSource::Import) => "an import of an earlier record",
+            (Language::Fr, ConsentSource::EmailLink) => "un lien dans un e-mail",
+            (Language::En, ConsentSource::EmailLink) => "a link in an email",
+            (Language::Fr, ConsentSource::System) => "notre système",
+            (Language::En, ConsentSource::System) => "our system",
         }
     }
 

@@ -3,7 +3,7 @@
 
 mod api;
 mod body_drain;
-mod console;
+pub(crate) mod console;
 mod error;
 mod extract;
 pub mod hardening;

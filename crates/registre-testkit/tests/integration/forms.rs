@@ -216,9 +216,19 @@ async fn every_demo_form_shows_in_french_and_english_with_no_box_ticked(app: Tes
                     && page.all("[style]").is_empty()
                     && page.all("style").is_empty()
             );
+            // One design system: the tokens, the organisation's brand, the forms' sheet.
+            let sheets: Vec<&str> = page
+                .all("link[rel=stylesheet]")
+                .iter()
+                .filter_map(|l| l.value().attr("href"))
+                .collect();
             assert_eq!(
-                page.attr("link[rel=stylesheet]", "href"),
-                "/static/registre.css"
+                sheets,
+                [
+                    "/static/registre.css",
+                    "/static/brand.css",
+                    "/static/forms.css"
+                ]
             );
             // The protocol fields.
             assert_eq!(
@@ -740,11 +750,11 @@ async fn a_body_over_64_kib_gets_413_and_records_nothing(app: TestApp) {
 
 async fn thirty_forms_a_minute_from_one_address_pass_and_a_flood_gets_a_429_page(app: TestApp) {
     for i in 0..30 {
-        let form = open(&app, &app.client, "/f/newsletter?lang=en").await;
+        let form = open(&app, &app.client, "/f/contact?lang=en").await;
         let response = post(
             &app,
             &app.client,
-            "/f/newsletter",
+            "/f/contact",
             &filled(&form, &format!("person{i}@example.org"), &[]),
         )
         .await;
@@ -752,11 +762,11 @@ async fn thirty_forms_a_minute_from_one_address_pass_and_a_flood_gets_a_429_page
     }
     let mut limited = None;
     for i in 30..200 {
-        let form = open(&app, &app.client, "/f/newsletter?lang=en").await;
+        let form = open(&app, &app.client, "/f/contact?lang=en").await;
         let response = post(
             &app,
             &app.client,
-            "/f/newsletter",
+            "/f/contact",
             &filled(&form, &format!("person{i}@example.org"), &[]),
         )
         .await;

@@ -14,6 +14,7 @@ mod hardening;
 mod ledger;
 mod portal;
 mod processors;
+mod public;
 mod requests;
 mod retention;
 mod ropa;

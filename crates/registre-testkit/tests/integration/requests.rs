@@ -624,7 +624,6 @@ async fn a_restriction_stops_processing_until_it_is_lifted(app: TestApp) {
 async fn an_objection_to_marketing_withdraws_every_marketing_consent_for_good(app: TestApp) {
     grant(&app, "olga@example.org", "newsletter").await;
     grant(&app, "olga@example.org", "promotional_offers").await;
-    grant(&app, "olga@example.org", "whitepaper_delivery").await;
     let request = file(&app, "objection", "olga@example.org", "Stop the marketing").await;
     let done = fulfil(&app, request["id"].as_str().unwrap(), None).await;
     let mut withdrawn: Vec<String> =
@@ -646,8 +645,8 @@ async fn an_objection_to_marketing_withdraws_every_marketing_consent_for_good(ap
     );
     assert_eq!(
         check(&app, "olga@example.org", "whitepaper_delivery").await,
-        "granted",
-        "not marketing"
+        "not_required",
+        "a document the person asked for is sent on that request, not objected to"
     );
     assert_eq!(
         check(&app, "olga@example.org", "support_handling").await,
@@ -933,11 +932,15 @@ async fn a_verified_objection_stops_every_marketing_purpose_when_asked_and_canno
     subscribe_all(&app).await;
     grant(&app, "oscar@example.org", "newsletter").await;
     grant(&app, "oscar@example.org", "promotional_offers").await;
-    grant(&app, "oscar@example.org", "whitepaper_delivery").await;
     let request = file(&app, "objection", "oscar@example.org", "No more marketing").await;
     let id = request["id"].as_str().unwrap().to_string();
     assert_eq!(request["status"], "verified", "no DPO step was taken");
-    for purpose in ["newsletter", "promotional_offers", "partner_offers"] {
+    for purpose in [
+        "newsletter",
+        "promotional_offers",
+        "partner_offers",
+        "whitepaper_follow_up",
+    ] {
         let (_, decision) = app
             .post(
                 "/api/v1/consents/check",
@@ -952,8 +955,8 @@ async fn a_verified_objection_stops_every_marketing_purpose_when_asked_and_canno
     }
     assert_eq!(
         check(&app, "oscar@example.org", "whitepaper_delivery").await,
-        "granted",
-        "not direct marketing"
+        "not_required",
+        "the document the person asked for is not direct marketing"
     );
     assert_eq!(
         check(&app, "oscar@example.org", "contact_handling").await,

@@ -31,7 +31,8 @@ use registre_domain::role::Permission;
 use serde::Deserialize;
 use texts::Texts;
 
-const COOKIE: &str = "registre_console";
+/// The session cookie; its path is `/` so that the privacy hub can offer the console.
+pub(crate) const COOKIE: &str = "registre_console";
 /// The sign-in form's own CSRF cookie (there is no session yet).
 const SIGN_IN_COOKIE: &str = "registre_console_sign_in";
 const CSS: &str = include_str!("../../static/console.css");
@@ -471,9 +472,9 @@ fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> HeaderValue {
         ""
     };
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
-    .unwrap_or_else(|_| HeaderValue::from_static("registre_console=; Path=/console; Max-Age=0"))
+    .unwrap_or_else(|_| HeaderValue::from_static("registre_console=; Path=/; Max-Age=0"))
 }
 
 async fn stylesheet() -> Response {

@@ -450,6 +450,7 @@ pub async fn submit(
                 pending: submitted.pending,
                 confirmation_sent,
                 language: t.language,
+                events: submitted.events,
             };
             let location = format!(
                 "/f/{key}/thanks?r={}{}",
@@ -472,6 +473,17 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Redisplay {
                     problems,
+                    ..kept(&posted)
+                },
+            ),
+            None => pages::problem(app, t, Problem::Forged { form_href: back }).await,
+        },
+        Err(FormRefusal::NothingChosen) => match served {
+            Some(notice) => redisplay(
+                &notice,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Redisplay {
+                    banner: Some(t.nothing_chosen.into()),
                     ..kept(&posted)
                 },
             ),
@@ -522,6 +534,8 @@ struct ThanksPage {
     confirmation_sent: bool,
     has_choices: bool,
     download: Option<DownloadLink>,
+    /// The receipt of each consent event of the submission.
+    receipts: Vec<DownloadLink>,
     dpo_email: String,
     back_href: String,
 }
@@ -580,6 +594,13 @@ pub async fn thanks(
             ),
             label: document.title(t.language).to_string(),
         });
+    let chosen: Vec<String> = receipt
+        .granted
+        .iter()
+        .chain(receipt.pending.iter())
+        .cloned()
+        .collect();
+    let receipts = receipt_links(app, &receipt, &title_of(&chosen), t);
     let title = touchpoint.title.get(t.language).to_string();
     let mut chrome = Chrome::new(
         format!("{} — {title}", t.thanks_heading),
@@ -596,6 +617,7 @@ pub async fn thanks(
         confirmation_sent: receipt.confirmation_sent,
         has_choices,
         download,
+        receipts,
         dpo_email: organisation.dpo.email.clone(),
         back_href: form_href(&key, t, embed),
     };
@@ -604,4 +626,26 @@ pub async fn thanks(
         &page,
         &layout::frame_ancestors(&touchpoint.frame_ancestors),
     )
+}
+
+/// A link to the receipt of each consent event of a submission, named by its purpose:
+/// the events are recorded in the order of the boxes (`granted`, or `pending`).
+fn receipt_links(
+    app: &App,
+    receipt: &FormReceipt,
+    titles: &[String],
+    t: &'static Messages,
+) -> Vec<DownloadLink> {
+    receipt
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, event_id)| DownloadLink {
+            href: super::receipt::receipt_href(app, *event_id, t),
+            label: titles
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| t.receipt_link.to_string()),
+        })
+        .collect()
 }

@@ -33,6 +33,8 @@ struct LinkPage {
     intro: String,
     purposes: Vec<String>,
     form: Option<LinkForm>,
+    /// The receipt of each consent the link recorded.
+    receipts: Vec<pages::LinkButton>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +94,7 @@ async fn page(
         intro: String::new(),
         purposes: vec![],
         form: None,
+        receipts: vec![],
     };
     fill(&mut page);
     layout::render(status, &page, "'self'")
@@ -158,9 +161,19 @@ async fn answer(
                 (Kind::Unsubscribe, false) => t.unsubscribe_done,
                 (Kind::Unsubscribe, true) => t.unsubscribe_nothing,
             };
+            let receipts = done
+                .events
+                .iter()
+                .zip(changed.iter())
+                .map(|(event_id, title)| pages::LinkButton {
+                    href: super::receipt::receipt_href(app, *event_id, t),
+                    label: title.clone(),
+                })
+                .collect();
             page(app, kind, t, StatusCode::OK, |p| {
                 p.done = Some(text.into());
                 p.purposes = changed;
+                p.receipts = receipts;
             })
             .await
         }

@@ -16,6 +16,7 @@ struct ConfirmText<'a> {
     confirm_url: &'a str,
     unsubscribe_url: &'a str,
     dpo_email: &'a str,
+    receipt_urls: &'a [String],
 }
 
 #[derive(Template)]
@@ -29,6 +30,7 @@ struct ConfirmHtml<'a> {
     confirm_url: &'a str,
     unsubscribe_url: &'a str,
     dpo_email: &'a str,
+    receipt_urls: &'a [String],
 }
 
 /// Sends the confirmation email of a double opt-in form; `false` (logged) when it could
@@ -57,6 +59,11 @@ pub async fn send_confirmation(
     let base = &app.config().public_url;
     let confirm_url = format!("{base}/f/confirm?token={}", confirmation.confirm_token);
     let unsubscribe_url = format!("{base}/u?token={}", confirmation.unsubscribe_token);
+    let receipt_urls: Vec<String> = confirmation
+        .events
+        .iter()
+        .map(|event_id| format!("{base}{}", super::receipt::receipt_href(app, *event_id, t)))
+        .collect();
     let subject = t.confirm_subject(organisation);
     let dpo_email = content.controller.dpo_email.as_str();
     let text = ConfirmText {
@@ -67,6 +74,7 @@ pub async fn send_confirmation(
         confirm_url: &confirm_url,
         unsubscribe_url: &unsubscribe_url,
         dpo_email,
+        receipt_urls: &receipt_urls,
     }
     .render();
     let html = ConfirmHtml {
@@ -78,6 +86,7 @@ pub async fn send_confirmation(
         confirm_url: &confirm_url,
         unsubscribe_url: &unsubscribe_url,
         dpo_email,
+        receipt_urls: &receipt_urls,
     }
     .render();
     let (Ok(text), Ok(html)) = (text, html) else {

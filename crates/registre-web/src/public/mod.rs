@@ -4,13 +4,16 @@
 //! and per-address rate limits, each answered with a page in the person's language.
 mod downloads;
 mod forms;
+mod hub;
 pub(crate) mod limits;
 mod links;
 mod mail;
 pub(crate) mod notice;
 pub(crate) mod pages;
+mod policy;
 /// The privacy portal (`/privacy`): sign-in by email link, consents, requests, downloads.
 pub mod portal;
+pub(crate) mod receipt;
 mod texts;
 
 pub use limits::PublicLimits;
@@ -36,6 +39,10 @@ const FORMS_STYLESHEET: &str = include_str!("../../static/forms.css");
 pub(crate) fn router(state: AppState, limits: PublicLimits) -> Router<AppState> {
     let limiter = Arc::new(limits::Limiter::new(&limits));
     Router::new()
+        .route("/", get(hub::show))
+        .route("/policy", get(policy::show))
+        .route("/r/{token}", get(receipt::show))
+        .route("/r/{token}/receipt.json", get(receipt::download))
         .route("/f/confirm", get(links::confirm_page).post(links::confirm))
         .route("/u", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/f/{touchpoint}", get(forms::show).post(forms::submit))

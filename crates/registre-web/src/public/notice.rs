@@ -10,8 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use registre_app::NoticeView;
-use registre_domain::notice::NoticeController;
+use registre_domain::LocalisedText;
+use registre_domain::notice::{NoticeController, NoticePurpose};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub struct NoticeField {
     pub label: String,
@@ -71,36 +73,7 @@ impl NoticeModel {
         let purposes: Vec<NoticePurposeModel> = content
             .purposes
             .iter()
-            .map(|p| NoticePurposeModel {
-                title: p.title.get(language).to_string(),
-                description: p.description.get(language).to_string(),
-                asks_consent: p.asks_consent(),
-                basis: t.legal_basis(p.legal_basis),
-                basis_short: t.basis_short(p.legal_basis),
-                interest: p
-                    .legitimate_interest
-                    .as_ref()
-                    .map(|i| i.get(language).to_string()),
-                categories: p.data_categories.iter().map(|c| category(c)).collect(),
-                retention: t.retention(p.retention_days),
-                recipients: p.recipients.clone(),
-                transfers: p
-                    .transfers
-                    .iter()
-                    .map(|x| {
-                        let whom = x
-                            .recipient
-                            .as_deref()
-                            .map(|r| format!(" ({r})"))
-                            .unwrap_or_default();
-                        format!(
-                            "{}{whom}, {}",
-                            t.country(&x.country),
-                            t.safeguard(x.safeguard)
-                        )
-                    })
-                    .collect(),
-            })
+            .map(|p| purpose_model(p, &content.data_categories, t))
             .collect();
         Self {
             version: notice.version.clone(),
@@ -122,6 +95,52 @@ impl NoticeModel {
             fields,
             purposes,
         }
+    }
+}
+
+/// One purpose as a person reads it, in a notice or in the privacy policy
+/// (`purpose_partial.html`).
+pub fn purpose_model(
+    p: &NoticePurpose,
+    categories: &BTreeMap<String, LocalisedText>,
+    t: &Messages,
+) -> NoticePurposeModel {
+    let language = t.language;
+    let category = |key: &str| {
+        categories
+            .get(key)
+            .map(|label| label.get(language).to_string())
+            .unwrap_or_else(|| key.to_string())
+    };
+    NoticePurposeModel {
+        title: p.title.get(language).to_string(),
+        description: p.description.get(language).to_string(),
+        asks_consent: p.asks_consent(),
+        basis: t.legal_basis(p.legal_basis),
+        basis_short: t.basis_short(p.legal_basis),
+        interest: p
+            .legitimate_interest
+            .as_ref()
+            .map(|i| i.get(language).to_string()),
+        categories: p.data_categories.iter().map(|c| category(c)).collect(),
+        retention: t.retention(p.retention_days),
+        recipients: p.recipients.clone(),
+        transfers: p
+            .transfers
+            .iter()
+            .map(|x| {
+                let whom = x
+                    .recipient
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}{whom}, {}",
+                    t.country(&x.country),
+                    t.safeguard(x.safeguard)
+                )
+            })
+            .collect(),
     }
 }
 

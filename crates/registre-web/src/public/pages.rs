@@ -72,7 +72,14 @@ pub async fn problem(app: &App, t: &'static Messages, problem: Problem) -> Respo
         })
     };
     let (heading, paragraphs, link): (&str, Vec<String>, Option<LinkButton>) = match &problem {
-        Problem::NotFound => (t.not_found_heading, vec![t.not_found.into()], None),
+        Problem::NotFound => (
+            t.not_found_heading,
+            vec![t.not_found.into()],
+            Some(LinkButton {
+                href: format!("/?lang={}", t.code()),
+                label: t.not_found_back.into(),
+            }),
+        ),
         Problem::TooLarge { form_href } => (
             t.too_large_heading,
             vec![t.too_large.into(), t.nothing_recorded.into()],

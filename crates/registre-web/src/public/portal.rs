@@ -510,6 +510,14 @@ struct PurposeRow {
     history: Vec<HistoryRow>,
 }
 
+/// One consent event with a link to its receipt.
+struct ReceiptRow {
+    at: String,
+    purpose: String,
+    action: &'static str,
+    href: String,
+}
+
 struct RequestRow {
     kind: &'static str,
     kind_label: &'static str,
@@ -535,6 +543,7 @@ struct OverviewPage {
     purposes: Vec<PurposeRow>,
     request_types: Vec<(&'static str, &'static str)>,
     requests: Vec<RequestRow>,
+    receipts: Vec<ReceiptRow>,
 }
 
 fn day(at: chrono::DateTime<chrono::Utc>, language: Language) -> String {
@@ -602,6 +611,42 @@ async fn overview(
                 .collect(),
         })
         .collect();
+    let mut receipts: Vec<(chrono::DateTime<chrono::Utc>, ReceiptRow)> = overview
+        .purposes
+        .iter()
+        .flat_map(|p| {
+            let title = if language == Language::Fr {
+                p.title.fr.clone()
+            } else {
+                p.title.en.clone()
+            };
+            p.history
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.action.as_str(),
+                        "grant" | "withdraw" | "grant_pending" | "expire"
+                    )
+                })
+                .map(move |e| {
+                    (
+                        e.occurred_at,
+                        ReceiptRow {
+                            at: day(e.occurred_at, language),
+                            purpose: title.clone(),
+                            action: t.action(e.action.as_str()),
+                            href: format!(
+                                "/r/{}?lang={}",
+                                app.receipt_token(e.event_id),
+                                language.code()
+                            ),
+                        },
+                    )
+                })
+        })
+        .collect();
+    receipts.sort_by_key(|b| std::cmp::Reverse(b.0));
+    let receipts: Vec<ReceiptRow> = receipts.into_iter().map(|(_, row)| row).collect();
     let requests = overview
         .requests
         .iter()
@@ -632,6 +677,7 @@ async fn overview(
             .map(|k| (*k, t.request_type(k)))
             .collect(),
         requests,
+        receipts,
         t,
         organisation: c.organisation,
         authority_name: c.authority_name,

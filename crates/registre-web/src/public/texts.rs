@@ -114,6 +114,12 @@ impl Tr {
                 "Your request was recorded. A confirmation email was sent to you.",
             ),
             "consent_saved" => ("Votre choix est enregistré.", "Your choice is recorded."),
+            "receipts_title" => ("Vos reçus de consentement", "Your consent receipts"),
+            "receipts_intro" => (
+                "Chaque choix que vous avez fait a son reçu signé, à lire ou à télécharger.",
+                "Each choice you made has its signed receipt, to read or download.",
+            ),
+            "no_receipts" => ("Aucun reçu pour l'instant.", "No receipt yet."),
             "requests_title" => ("Vos demandes", "Your requests"),
             "no_requests" => ("Aucune demande.", "No request."),
             "received" => ("Reçue le", "Received"),
