@@ -63,6 +63,9 @@ scripts/deny.sh
 step "Tests (SQLite and PostgreSQL; browser tests when Chromium is present)"
 cargo test --workspace --locked
 
+step "First run (the README's run command, as written, from a fresh clone)"
+scripts/first-run.sh
+
 step "API fuzzing (schemathesis with real ids, bounded)"
 MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-20}" timeout 900 scripts/schemathesis.sh
 

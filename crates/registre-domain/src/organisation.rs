@@ -234,6 +234,7 @@ pub fn is_in_eea(code: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod brand_tests {
     use super::*;
 

@@ -517,7 +517,7 @@ pub struct OutboxMail {
     pub file: std::path::PathBuf,
     pub to: String,
     pub subject: String,
-    /// The text, decoded from quoted-printable or base64.
+    /// The text parts, decoded (the plain text first, then the HTML).
     pub body: String,
 }
 
@@ -547,69 +547,32 @@ impl TestApp {
     }
 }
 
+/// The outbox's `.eml` as a mail client reads it: headers decoded, and every text part
+/// (the plain text first, then the HTML) decoded from its transfer encoding.
 fn parse_eml(file: &std::path::Path, text: &str) -> Option<OutboxMail> {
-    let text = text.replace("\r\n", "\n");
-    let (head, body) = text.split_once("\n\n")?;
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = headers.last_mut() {
-                last.1.push_str(line.trim_start());
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-        }
-    }
+    let mail = mailparse::parse_mail(text.as_bytes()).ok()?;
     let header = |name: &str| {
-        headers
+        mail.headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+            .find(|h| h.get_key_ref().eq_ignore_ascii_case(name))
+            .map(|h| h.get_value())
             .unwrap_or_default()
     };
-    let encoding = header("content-transfer-encoding").to_ascii_lowercase();
-    let body = match encoding.as_str() {
-        "base64" => {
-            use base64::Engine;
-            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-            String::from_utf8_lossy(
-                &base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap_or_default(),
-            )
-            .to_string()
-        }
-        "quoted-printable" => decode_quoted_printable(body),
-        _ => body.to_string(),
-    };
+    let mut parts: Vec<&mailparse::ParsedMail<'_>> = mail.parts().collect();
+    parts.retain(|p| p.subparts.is_empty() && p.ctype.mimetype.starts_with("text/"));
+    parts.sort_by_key(|p| p.ctype.mimetype != "text/plain");
+    let body = parts
+        .iter()
+        .filter_map(|p| p.get_body().ok())
+        .map(|b| b.replace("\r\n", "\n"))
+        .collect::<Vec<_>>()
+        .join("\n");
     Some(OutboxMail {
         file: file.to_path_buf(),
-        to: header("to"),
-        subject: header("subject"),
+        to: header("To"),
+        subject: header("Subject"),
         body,
     })
-}
-
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).to_string()
 }
 
 /// The value of the hidden input `name` in a page (a CSRF token, a confirmation token).

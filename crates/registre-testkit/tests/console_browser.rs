@@ -329,7 +329,7 @@ async fn walk_the_console(app: TestApp, client: Client) {
 
     // Webhooks: add a subscription; its secret is shown once.
     open(&client, &app, "/console/webhooks").await;
-    click(&client, "details summary").await;
+    click(&client, "main details summary").await;
     fill(&client, "#wh-url", "https://crm.example/hooks/registre").await;
     click(
         &client,
@@ -346,7 +346,7 @@ async fn walk_the_console(app: TestApp, client: Client) {
 
     // API keys: create one; it is shown once.
     open(&client, &app, "/console/api-keys").await;
-    click(&client, "details summary").await;
+    click(&client, "main details summary").await;
     fill(&client, "#key-name", "CRM").await;
     click(
         &client,
@@ -364,7 +364,7 @@ async fn walk_the_console(app: TestApp, client: Client) {
 
     // Users: create an agent.
     open(&client, &app, "/console/users").await;
-    click(&client, "details summary").await;
+    click(&client, "main details summary").await;
     fill(&client, "#u-email", "agent@exemple.fr").await;
     fill(&client, "#u-password", "another long password").await;
     click(&client, "form[action='/console/users'] button[type=submit]").await;

@@ -49,6 +49,7 @@ async fn seed(app: &TestApp) {
                 identity_verification: None,
                 language: Some("fr".into()),
                 received_at: None,
+                marketing: None,
             },
             "api",
         )

@@ -168,3 +168,77 @@ async fn walk_the_portal(app: TestApp, client: Client) {
     let page = text_of(&client, "main").await;
     assert!(!page.contains(EMAIL), "signed out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objection_filed_in_the_portal_stops_every_marketing_purpose_at_once() {
+    let Some(browser) = Browser::start("fr-FR").await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.expect("server");
+    for purpose in ["newsletter", "partner_offers"] {
+        let (status, answer) = app
+            .post(
+                "/api/v1/consents",
+                json!({"subject": {"email": EMAIL}, "purpose": purpose, "action": "grant", "source": "api"}),
+            )
+            .await;
+        assert!(status.is_success(), "{answer}");
+    }
+    browser
+        .run(|client| object_in_the_portal(app, client))
+        .await;
+}
+
+/// Art. 21(3): the person objects to direct marketing in the portal; every marketing
+/// purpose answers `objected` as soon as the page comes back, with no DPO step between.
+async fn object_in_the_portal(app: TestApp, client: Client) {
+    let shots = screenshots_dir("portal");
+    client
+        .goto(&format!("{}/privacy?lang=fr", app.url))
+        .await
+        .unwrap();
+    type_into(&client, "#email", EMAIL).await;
+    click(&client, "form button[type=submit]").await;
+    text_of(&client, "main h1").await;
+    let mails = app.mails_to(EMAIL);
+    let mail = mails.last().expect("a sign-in mail in the outbox");
+    let link = link_in(&mail.body, "/privacy/sign-in?token=").expect("a sign-in link");
+    client.goto(&link).await.unwrap();
+    click(&client, "form[action='/privacy/sign-in/confirm'] button").await;
+    text_of(&client, "#consents-title").await;
+    assert_eq!(check(&app, "newsletter").await["state"], "granted");
+
+    click(&client, "label[for=type-objection]").await;
+    type_into(
+        &client,
+        "#message",
+        "Je ne veux plus recevoir de prospection.",
+    )
+    .await;
+    click(
+        &client,
+        "form[action='/privacy/requests'] button[type=submit]",
+    )
+    .await;
+    client
+        .wait()
+        .for_element(Locator::Css("tr.request[data-type=objection]"))
+        .await
+        .unwrap();
+    screenshot(&client, 1280, &shots.join("objection-filed-fr.png")).await;
+    for purpose in ["newsletter", "promotional_offers", "partner_offers"] {
+        let answer = check(&app, purpose).await;
+        assert_eq!(
+            (answer["allowed"].clone(), answer["state"].clone()),
+            (json!(false), json!("objected")),
+            "{purpose}: {answer}"
+        );
+    }
+    // The page says so too: the newsletter the person had granted now shows the objection.
+    assert!(
+        !state_shown(&client, "newsletter")
+            .await
+            .contains("state-granted"),
+        "the portal no longer shows the newsletter as granted"
+    );
+}

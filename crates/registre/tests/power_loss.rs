@@ -102,8 +102,10 @@ async fn before_the_cut(
     data_dir: &Path,
     database_url: Option<&str>,
 ) -> Acknowledged {
-    let mut acknowledged = Acknowledged::default();
-    acknowledged.demo = run(data_dir, database_url, &["demo"]).status.success();
+    let mut acknowledged = Acknowledged {
+        demo: run(data_dir, database_url, &["demo"]).status.success(),
+        ..Default::default()
+    };
     if !acknowledged.demo {
         return acknowledged;
     }

@@ -35,7 +35,8 @@ fn the_record_of_processing_is_printed_as_json_csv_or_html() {
     );
     let ropa: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(ropa["controller"]["name"], "Exemple SAS");
-    assert_eq!(ropa["activities"].as_array().unwrap().len(), 7);
+    // One activity per purpose of the demo (eight).
+    assert_eq!(ropa["activities"].as_array().unwrap().len(), 8);
 
     let csv = registre(
         &data,
@@ -45,7 +46,7 @@ fn the_record_of_processing_is_printed_as_json_csv_or_html() {
     let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
     assert_eq!(&reader.headers().unwrap()[3], "Key");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 8);
     assert!(
         rows.iter()
             .any(|r| &r[3] == "support_handling" && r[11].contains("Zendesk (helpdesk, US)"))
@@ -85,5 +86,5 @@ fn purge_reports_counts_and_a_dry_run_erases_nothing() {
     let report: serde_json::Value = serde_json::from_slice(&applied.stdout).unwrap();
     assert_eq!(report["dry_run"], false);
     assert_eq!(report["subjects_erased"], 0);
-    assert_eq!(report["purposes"].as_array().unwrap().len(), 7);
+    assert_eq!(report["purposes"].as_array().unwrap().len(), 8);
 }

@@ -440,7 +440,10 @@ async fn the_portal_speaks_french_and_english_and_downloads_the_data_as_json(app
         (headers, response.text().await.unwrap())
     };
     assert!(negotiated.contains("Privacy portal"));
-    let (status, css) = page(&app, "/privacy/portal.css").await;
+    let (status, _) = page(&app, "/privacy/portal.css").await;
+    assert_eq!(status, StatusCode::OK);
+    // Focus is visible on every page: the shared sheet the portal links says so.
+    let (status, css) = page(&app, "/static/registre.css").await;
     assert_eq!(status, StatusCode::OK);
     assert!(css.contains(":focus-visible"));
 
@@ -496,7 +499,12 @@ async fn an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_act
     for purpose in ["newsletter", "promotional_offers", "partner_offers"] {
         assert_eq!(check(&app, email, purpose).await, "objected", "{purpose}");
     }
-    assert_eq!(check(&app, email, "whitepaper_delivery").await, "none");
+    // The white paper is sent because the person asks for it (pre-contractual): there is
+    // no consent to it, and an objection to marketing does not touch it.
+    assert_eq!(
+        check(&app, email, "whitepaper_delivery").await,
+        "not_required"
+    );
     let filed = requests_of(&app, email).await;
     assert_eq!(filed.len(), 1);
     assert_eq!(filed[0]["status"], "verified", "no DPO step stood between");

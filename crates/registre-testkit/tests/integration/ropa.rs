@@ -105,7 +105,13 @@ async fn the_csv_record_reads_back_with_a_csv_parser(app: TestApp) {
     assert_eq!(&headers[3], "Key");
     assert_eq!(&headers[11], "Recipients");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 7, "one row per purpose");
+    let (_, purposes) = app.get("/api/v1/purposes").await;
+    let purposes = purposes["items"]
+        .as_array()
+        .or(purposes.as_array())
+        .map(Vec::len)
+        .unwrap();
+    assert_eq!(rows.len(), purposes, "one row per purpose");
     for row in &rows {
         assert_eq!(row.len(), headers.len());
         assert!(row[1].starts_with("Exemple SAS"));

@@ -408,6 +408,7 @@ pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCo
                 GlobalOptions {
                     data_dir: staging.clone(),
                     database_url: None,
+                    allow_non_durable_database: global.allow_non_durable_database,
                 },
                 None,
             ),
@@ -415,6 +416,7 @@ pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCo
                 GlobalOptions {
                     data_dir: staging.clone(),
                     database_url: Some(format!("sqlite:{}", staging.join(inside).display())),
+                    allow_non_durable_database: global.allow_non_durable_database,
                 },
                 None,
             ),
@@ -424,6 +426,7 @@ pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCo
                     GlobalOptions {
                         data_dir: staging.clone(),
                         database_url: Some(format!("sqlite:{}", staged.display())),
+                        allow_non_durable_database: global.allow_non_durable_database,
                     },
                     Some((staged, path.clone())),
                 )
@@ -433,6 +436,7 @@ pub async fn restore(global: &GlobalOptions, args: RestoreArgs) -> Result<ExitCo
             GlobalOptions {
                 data_dir: staging.clone(),
                 database_url: global.database_url.clone(),
+                allow_non_durable_database: global.allow_non_durable_database,
             },
             None,
         ),

@@ -44,8 +44,12 @@ pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
     // Served over TLS, browsers should keep to it whatever the public URL says.
     options.transport.https |= tls.is_some();
     tracing::info!(%address, %public_url, tls = tls.is_some(), store = app.store().backend(), "registre is serving");
-    println!("Registre is listening on {scheme}://{address} (public URL {public_url})");
-    print_where_to_go(&app, &public_url).await;
+    let mut banner =
+        format!("Registre is listening on {scheme}://{address} (public URL {public_url})\n");
+    banner.push_str(&where_to_go(&app, &public_url).await);
+    // Whoever started the server may have closed its standard output (a supervisor, a test
+    // that read the first line): the server goes on serving all the same.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), banner.as_bytes());
     registre_web::serve_with(
         listener,
         registre_web::router_with(app, options),
@@ -58,24 +62,22 @@ pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
 
 /// Tells the person who just started the server where its pages are: the hub, the portal,
 /// the console (and how to get in) and each published form.
-async fn print_where_to_go(app: &registre_app::App, public_url: &str) {
-    println!("  Privacy hub:     {public_url}/");
-    println!("  Privacy portal:  {public_url}/privacy");
-    println!(
-        "  Console:         {public_url}/console  (a user: registre user create --email EMAIL --role dpo --password-stdin)"
+async fn where_to_go(app: &registre_app::App, public_url: &str) -> String {
+    let mut text = format!(
+        "  Privacy hub:     {public_url}/\n  Privacy portal:  {public_url}/privacy\n  Console:         {public_url}/console  (a user: registre user create --email EMAIL --role dpo --password-stdin)\n"
     );
     match app.touchpoints().await {
         Ok(touchpoints) if !touchpoints.is_empty() => {
-            println!("  Forms:");
+            text.push_str("  Forms:\n");
             for touchpoint in touchpoints {
-                println!("    {public_url}/f/{}", touchpoint.key);
+                text.push_str(&format!("    {public_url}/f/{}\n", touchpoint.key));
             }
         }
-        Ok(_) => {
-            println!("  Forms:           none yet (POST /api/v1/touchpoints, or serve --demo)")
-        }
+        Ok(_) => text
+            .push_str("  Forms:           none yet (POST /api/v1/touchpoints, or serve --demo)\n"),
         Err(error) => tracing::warn!(%error, "cannot list the forms"),
     }
+    text
 }
 
 /// Plain HTTP on an address other people can reach sends API keys, passwords and personal
