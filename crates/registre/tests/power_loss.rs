@@ -356,14 +356,14 @@ async fn power_loss_points(postgres: bool, points: u64, window: u64, whole: u64)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_keeps_every_acknowledged_write_through_a_power_cut() {
-    power_loss_points(false, 10, 60, 3000).await;
+    power_loss_points(false, 40, 60, 3000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_keeps_its_key_files_through_a_power_cut_on_first_start() {
     // Only the data dir (key files) is on the failing file system; the database is the
     // PostgreSQL server's, durable by its own settings, checked at start-up.
-    power_loss_points(true, 6, 30, 30).await;
+    power_loss_points(true, 12, 30, 30).await;
 }
 
 /// The harness itself: when fsync is acknowledged without making anything durable (as
