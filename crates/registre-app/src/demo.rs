@@ -118,7 +118,7 @@ fn organisation() -> serde_json::Value {
     json!({"name": "Exemple SAS", "address": "1 rue de la Paix, 75002 Paris", "contact_email": "contact@exemple.fr",
         "dpo": {"name": "Claire Martin", "email": "dpo@exemple.fr"},
         "authority": {"name": "CNIL", "url": "https://www.cnil.fr"},
-        "privacy_policy_url": "https://exemple.fr/confidentialite", "default_language": "fr"})
+        "privacy_policy_url": "https://exemple.fr/confidentialite", "default_language": "fr", "time_zone": "Europe/Paris"})
 }
 
 fn purposes() -> Vec<serde_json::Value> {

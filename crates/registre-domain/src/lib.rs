@@ -25,6 +25,7 @@ pub mod role;
 pub mod ropa;
 pub mod submission;
 pub mod touchpoint;
+pub mod words;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::Email;

@@ -20,6 +20,10 @@ pub struct Organisation {
     /// it is chosen to keep WCAG AA contrast.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_color: Option<String>,
+    /// The IANA time zone every date is written in for people (`Europe/Paris` when absent),
+    /// portal and mails included, with the zone named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Ignored on input: the server sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(read_only)]
@@ -125,8 +129,30 @@ impl Organisation {
                         .hex(),
                 ),
             },
+            time_zone: match self.time_zone.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(raw) => Some(
+                    crate::words::parse_zone(raw)
+                        .ok_or_else(|| {
+                            DomainError::invalid(
+                                "time_zone",
+                                "expected an IANA time zone such as Europe/Paris",
+                            )
+                        })?
+                        .name()
+                        .to_string(),
+                ),
+            },
             updated_at: self.updated_at,
         })
+    }
+
+    /// The zone dates are written in for this organisation's readers.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+            .as_deref()
+            .and_then(crate::words::parse_zone)
+            .unwrap_or(crate::words::DEFAULT_TIME_ZONE)
     }
 
     /// What a fresh installation shows until an administrator fills it in.
@@ -143,6 +169,7 @@ impl Organisation {
             privacy_policy_url: None,
             default_language: Language::Fr,
             brand_color: None,
+            time_zone: None,
             updated_at: None,
         }
     }

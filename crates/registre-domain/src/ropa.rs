@@ -155,34 +155,6 @@ pub fn legal_basis_label(basis: LegalBasis) -> LocalisedText {
     LocalisedText::new(fr, en)
 }
 
-/// "3 ans (1095 jours)", "18 mois (540 jours)", "45 jours".
-pub fn retention_label(days: i64) -> LocalisedText {
-    if days >= 365 && days % 365 == 0 {
-        let years = days / 365;
-        LocalisedText::new(
-            format!(
-                "{years} an{} ({days} jours)",
-                if years > 1 { "s" } else { "" }
-            ),
-            format!(
-                "{years} year{} ({days} days)",
-                if years > 1 { "s" } else { "" }
-            ),
-        )
-    } else if days >= 30 && days % 30 == 0 {
-        let months = days / 30;
-        LocalisedText::new(
-            format!("{months} mois ({days} jours)"),
-            format!(
-                "{months} month{} ({days} days)",
-                if months > 1 { "s" } else { "" }
-            ),
-        )
-    } else {
-        LocalisedText::new(format!("{days} jours"), format!("{days} days"))
-    }
-}
-
 fn find<'a>(processors: &'a [ProcessorFacts<'a>], name: &str) -> Option<&'a ProcessorFacts<'a>> {
     processors
         .iter()
@@ -369,7 +341,7 @@ fn activity(sources: &RopaSources<'_>, purpose: &Purpose) -> Activity {
         recipients,
         transfers,
         retention_days: purpose.retention_days,
-        retention: retention_label(purpose.retention_days),
+        retention: crate::words::retention(purpose.retention_days),
         security_measures,
     }
 }
@@ -630,7 +602,7 @@ mod tests {
             activity.data_subjects[0].label.en,
             "People who used the form “Sign-up”"
         );
-        assert_eq!(activity.retention.fr, "3 ans (1095 jours)");
+        assert_eq!(activity.retention.fr, "3 ans");
         let csv = ropa.to_csv(Language::En);
         assert_eq!(csv.lines().count(), 2);
         assert!(csv.contains("\"Brevo (emailing, FR); Ghost (not registered)\""));
@@ -644,8 +616,8 @@ mod tests {
 
     #[test]
     fn retention_periods_read_as_years_months_or_days() {
-        assert_eq!(retention_label(730).en, "2 years (730 days)");
-        assert_eq!(retention_label(180).fr, "6 mois (180 jours)");
-        assert_eq!(retention_label(45).en, "45 days");
+        assert_eq!(crate::words::retention(730).en, "2 years");
+        assert_eq!(crate::words::retention(180).fr, "6 mois");
+        assert_eq!(crate::words::retention(45).en, "45 days");
     }
 }

@@ -396,7 +396,7 @@ async fn walk_the_console(app: TestApp, client: Client) {
     assert_page(&client, "preferences").await;
     let html = client.find(Locator::Css("html")).await.unwrap();
     assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("en"));
-    assert!(text_of(&client, ".foot").await.contains("America/Montreal"));
+    assert!(text_of(&client, ".foot").await.contains("Montreal time"));
     screenshot(&client, 1280, &shot("23-preferences")).await;
     open(&client, &app, "/console/dashboard").await;
     assert!(text_of(&client, "h1").await.contains("Dashboard"));

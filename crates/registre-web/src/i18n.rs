@@ -668,21 +668,11 @@ impl Messages {
         }
     }
 
-    /// A retention period in the largest whole unit.
+    /// A retention period in the largest whole unit (one wording everywhere).
     pub fn retention(&self, days: i64) -> String {
-        let (count, fr, en) = if days % 365 == 0 {
-            (days / 365, ("an", "ans"), ("year", "years"))
-        } else if days % 30 == 0 {
-            (days / 30, ("mois", "mois"), ("month", "months"))
-        } else {
-            (days, ("jour", "jours"), ("day", "days"))
-        };
-        let (one, many) = match self.language {
-            Language::Fr => fr,
-            Language::En => en,
-        };
-        let unit = if count == 1 { one } else { many };
-        format!("{count} {unit}")
+        registre_domain::words::retention(days)
+            .get(self.language)
+            .to_string()
     }
 
     pub fn country(&self, code: &str) -> String {
@@ -711,61 +701,14 @@ impl Messages {
         }
     }
 
-    /// A date as people of this language write it.
-    pub fn date(&self, at: chrono::DateTime<chrono::Utc>) -> String {
-        const MONTHS_FR: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        const MONTHS_EN: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        use chrono::Datelike;
-        let month = at.month0() as usize;
-        match self.language {
-            Language::Fr => format!(
-                "{} {} {}",
-                at.day(),
-                MONTHS_FR.get(month).unwrap_or(&""),
-                at.year()
-            ),
-            Language::En => format!(
-                "{} {} {}",
-                at.day(),
-                MONTHS_EN.get(month).unwrap_or(&""),
-                at.year()
-            ),
-        }
+    /// The day of an instant in `zone`, as people of this language write it.
+    pub fn date(&self, at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+        registre_domain::words::date(at, zone, self.language)
     }
 
-    /// A date and time, with its zone named.
-    pub fn date_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
-        let time = at.format("%H:%M");
-        match self.language {
-            Language::Fr => format!("{} à {time} (UTC)", self.date(at)),
-            Language::En => format!("{} at {time} (UTC)", self.date(at)),
-        }
+    /// An instant in `zone`, with the zone named.
+    pub fn date_time(&self, at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+        registre_domain::words::date_time(at, zone, self.language)
     }
 
     pub fn hub_intro(&self, organisation: &str) -> String {

@@ -192,7 +192,7 @@ async fn the_record_follows_the_registers_without_being_typed_twice(app: TestApp
         .find(|a| a["purpose"] == "loyalty_programme")
         .unwrap();
     assert_eq!(loyalty["special_categories"], true);
-    assert_eq!(loyalty["retention"]["en"], "2 years (730 days)");
+    assert_eq!(loyalty["retention"]["en"], "2 years");
     assert_eq!(loyalty["recipients"][0]["country"], "CH");
     assert_eq!(loyalty["transfers"][0]["safeguard"], "adequacy");
     assert_eq!(

@@ -319,12 +319,17 @@ pub struct Preview {
     pub consents: Vec<PreviewConsent>,
 }
 
-fn preview_of(view: &NoticeView, language: Language, heading: &'static str) -> Preview {
+fn preview_of(
+    view: &NoticeView,
+    language: Language,
+    heading: &'static str,
+    zone: chrono_tz::Tz,
+) -> Preview {
     let t = i18n::messages(language);
     let content = &view.content;
     Preview {
         t,
-        notice: NoticeModel::build(view, t),
+        notice: NoticeModel::build(view, t, zone),
         level: 3,
         heading,
         title: content.touchpoint.title.get(language).to_string(),
@@ -408,8 +413,8 @@ async fn preview(
     let page = PreviewPage {
         f: touchpoint_form(&shown, &all, t.language()),
         previews: vec![
-            preview_of(&view, Language::Fr, t.french),
-            preview_of(&view, Language::En, t.english),
+            preview_of(&view, Language::Fr, t.french, frame.zone),
+            preview_of(&view, Language::En, t.english, frame.zone),
         ],
         version: view.version,
         current_version,

@@ -28,6 +28,7 @@ use registre_app::console::SignIn;
 use registre_app::{App, AppError, ConsoleSession};
 use registre_domain::Language;
 use registre_domain::role::Permission;
+use registre_domain::words;
 use serde::Deserialize;
 use texts::Texts;
 
@@ -85,13 +86,18 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// An instant in the user's time zone, as people of their language write it.
-    pub fn dt(&self, at: impl std::borrow::Borrow<DateTime<Utc>>) -> String {
-        let local = at.borrow().with_timezone(&self.zone);
-        match self.t.lang {
-            "fr" => local.format("%d/%m/%Y %H:%M").to_string(),
-            _ => local.format("%Y-%m-%d %H:%M").to_string(),
+    fn language(&self) -> registre_domain::Language {
+        if self.t.is_fr() {
+            registre_domain::Language::Fr
+        } else {
+            registre_domain::Language::En
         }
+    }
+
+    /// An instant in the user's time zone, as people of their language write it
+    /// (« 7 décembre 2026 à 03:26 »); the zone is named once, in the footer.
+    pub fn dt(&self, at: impl std::borrow::Borrow<DateTime<Utc>>) -> String {
+        words::date_and_time(*at.borrow(), self.zone, self.language())
     }
 
     pub fn odt(&self, at: impl std::borrow::Borrow<Option<DateTime<Utc>>>) -> String {
@@ -100,56 +106,14 @@ impl Frame {
             .unwrap_or_else(|| "—".into())
     }
 
+    /// A calendar day: « 1er décembre 2026 », "1 December 2026".
     pub fn day(&self, date: impl std::borrow::Borrow<NaiveDate>) -> String {
-        let date = date.borrow();
-        match self.t.lang {
-            "fr" => date.format("%d/%m/%Y").to_string(),
-            _ => date.format("%Y-%m-%d").to_string(),
-        }
+        words::day(*date.borrow(), self.language())
     }
 
-    /// A day in the user's time zone as people write it: « 7 décembre 2026 », "7 December 2026".
+    /// The day of an instant in the user's time zone: « 7 décembre 2026 ».
     pub fn date_words(&self, at: impl std::borrow::Borrow<DateTime<Utc>>) -> String {
-        use chrono::Datelike;
-        let local = at.borrow().with_timezone(&self.zone);
-        const FR: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        const EN: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let month = local.month0() as usize;
-        let names = if self.t.is_fr() { &FR } else { &EN };
-        let day = local.day();
-        let day = if self.t.is_fr() && day == 1 {
-            "1er".to_string()
-        } else {
-            day.to_string()
-        };
-        let name = names.get(month).copied().unwrap_or_default();
-        format!("{day} {name} {}", local.year())
+        words::date(*at.borrow(), self.zone, self.language())
     }
 
     /// The snake_case name of an enum value (`non_compliant`), for labels and CSS classes.
@@ -157,9 +121,9 @@ impl Frame {
         code(&value)
     }
 
-    /// The time zone's name, shown once in the footer so every time is unambiguous.
-    pub fn zone_name(&self) -> &'static str {
-        self.zone.name()
+    /// The time zone, named once in the footer so every time is unambiguous.
+    pub fn zone_name(&self) -> String {
+        words::zone_name(self.zone, self.language())
     }
 }
 

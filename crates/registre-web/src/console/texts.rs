@@ -20,7 +20,7 @@ texts! {
     main_nav: "Navigation principale", "Main navigation";
     sign_out: "Se déconnecter", "Sign out";
     preferences_title: "Préférences", "Preferences";
-    times_in: "Heures affichées dans le fuseau", "Times shown in";
+    times_in: "Heures indiquées\u{a0}:", "Times shown:";
     nav_dashboard: "Tableau de bord", "Dashboard";
     nav_requests: "Demandes", "Requests";
     nav_consents: "Consentements", "Consents";
@@ -575,34 +575,8 @@ impl Texts {
 
     /// A retention period as people say it: "3 ans", "6 mois", "45 jours".
     pub fn retention_words(&self, days: impl std::borrow::Borrow<i64>) -> String {
-        let days = *days.borrow();
-        let fr = self.is_fr();
-        let plural = |n: i64, one: &str, many: &str| {
-            if n > 1 {
-                format!("{n} {many}")
-            } else {
-                format!("{n} {one}")
-            }
-        };
-        if days > 0 && days % 365 == 0 {
-            let years = days / 365;
-            if fr {
-                plural(years, "an", "ans")
-            } else {
-                plural(years, "year", "years")
-            }
-        } else if days > 0 && days % 30 == 0 {
-            let months = days / 30;
-            if fr {
-                format!("{months} mois")
-            } else {
-                plural(months, "month", "months")
-            }
-        } else if fr {
-            plural(days, "jour", "jours")
-        } else {
-            plural(days, "day", "days")
-        }
+        let words = registre_domain::words::retention(*days.borrow());
+        if self.is_fr() { words.fr } else { words.en }
     }
 
     /// Where a consent event came from.

@@ -199,7 +199,7 @@ fn render_form(
             .map(|d| d.get(language).to_string()),
         token: app.form_token(key, &notice.version, &secret),
         notice_version: notice.version.clone(),
-        notice: NoticeModel::build(notice, t),
+        notice: NoticeModel::build(notice, t, organisation.zone()),
         title,
         fields,
         consents,

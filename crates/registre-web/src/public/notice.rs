@@ -50,7 +50,8 @@ pub struct NoticeModel {
 }
 
 impl NoticeModel {
-    pub fn build(notice: &NoticeView, t: &Messages) -> Self {
+    /// The notice as shown, its dates written in `zone` (the organisation's).
+    pub fn build(notice: &NoticeView, t: &Messages, zone: chrono_tz::Tz) -> Self {
         let language = t.language;
         let content = &notice.content;
         let category = |key: &str| {
@@ -77,7 +78,7 @@ impl NoticeModel {
             .collect();
         Self {
             version: notice.version.clone(),
-            published: t.date(notice.published_at),
+            published: t.date(notice.published_at, zone),
             title: content.touchpoint.title.get(language).to_string(),
             controller: content.controller.clone(),
             required_fields: fields
@@ -211,7 +212,7 @@ pub async fn show(
             Err(error) => return pages::failure(app, t, error).await,
         },
     };
-    let model = NoticeModel::build(&notice, t);
+    let model = NoticeModel::build(&notice, t, organisation.zone());
     let mut chrome = Chrome::new(
         format!("{} — {}", t.notice_page_title, model.title),
         organisation.name.clone(),

@@ -148,7 +148,7 @@ pub async fn show(
         .map(|v| VersionRow {
             short: short(&v.version),
             href: policy_href(&v.version, t),
-            first_seen: t.date_time(v.first_seen_at),
+            first_seen: t.date_time(v.first_seen_at, organisation.zone()),
             current: v.version == policy.current_version,
             shown: v.version == policy.version,
             version: v.version.clone(),
@@ -165,7 +165,7 @@ pub async fn show(
         intro: t.policy_intro(&content.controller.name),
         current: policy.current,
         short_version: short(&policy.version),
-        first_seen: t.date_time(policy.first_seen_at),
+        first_seen: t.date_time(policy.first_seen_at, organisation.zone()),
         controller: content.controller.clone(),
         forms,
         purposes: content

@@ -98,7 +98,7 @@ pub async fn show(
         basis: t.legal_basis(purpose.legal_basis),
         retention: t.retention(purpose.retention_days),
         recipients: purpose.recipients.clone(),
-        when: t.date_time(event.occurred_at),
+        when: t.date_time(event.occurred_at, organisation.zone()),
         how,
         notice_href: notice,
         reference: event.event_id.to_string(),
