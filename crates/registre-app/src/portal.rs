@@ -2,6 +2,7 @@
 //! it, then sees and changes their consents and files requests. The portal never tells
 //! whether an address is known: every address gets the same answer and the same mail.
 use crate::mail::Mail;
+use crate::request_history::SentRequestMail;
 use crate::requests::{NewRequest, RequestView};
 use crate::tokens::{TokenKind, TokenProblem};
 use crate::{App, AppError, AppResult, ConsentRequest, Principal, SubjectRef};
@@ -12,6 +13,7 @@ use registre_domain::ledger::ConsentEvent;
 use registre_domain::purpose::LegalBasis;
 use registre_domain::{Email, Language, LocalisedText};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// Where the sealed address in a portal token lives.
 const PORTAL_EMAIL_CONTEXT: &str = "portal.email";
@@ -55,11 +57,21 @@ pub struct PortalPurpose {
     pub history: Vec<ConsentEvent>,
 }
 
-/// Everything the signed-in page shows.
+/// One of the person's requests, with the mails they were sent about it.
+#[derive(Clone, Debug)]
+pub struct PortalRequest {
+    pub request: RequestView,
+    pub mails: Vec<SentRequestMail>,
+}
+
+/// Everything the signed-in page shows: what concerns this person, not every purpose of
+/// the organisation.
 #[derive(Clone, Debug)]
 pub struct PortalOverview {
+    /// The purposes of the forms the person used and those with a history for them:
+    /// consents they gave or may give there, and processing on another basis that applies.
     pub purposes: Vec<PortalPurpose>,
-    pub requests: Vec<RequestView>,
+    pub requests: Vec<PortalRequest>,
     pub restricted: bool,
     pub objected_to_marketing: bool,
 }
@@ -200,6 +212,20 @@ impl App {
             .subject_consents(&Principal::public(), session.email.as_str())
             .await?;
         let purposes = self.purposes().await?;
+        // The forms this person used: their purposes concern them, whatever their basis.
+        let used: BTreeSet<&str> = consents
+            .purposes
+            .iter()
+            .flat_map(|c| c.history.iter())
+            .filter_map(|e| e.touchpoint.as_deref())
+            .collect();
+        let from_forms: BTreeSet<String> = self
+            .touchpoints()
+            .await?
+            .into_iter()
+            .filter(|t| used.contains(t.key.as_str()))
+            .flat_map(|t| t.purposes)
+            .collect();
         let mut shown = Vec::new();
         for purpose in purposes {
             let Some(consent) = consents
@@ -209,6 +235,13 @@ impl App {
             else {
                 continue;
             };
+            let has_history = consent
+                .history
+                .iter()
+                .any(|e| e.purpose.as_deref() == Some(purpose.key.as_str()));
+            if !has_history && !from_forms.contains(purpose.key.as_str()) {
+                continue;
+            }
             shown.push(PortalPurpose {
                 key: purpose.key.to_string(),
                 title: purpose.title.clone(),
@@ -229,7 +262,11 @@ impl App {
                     .collect(),
             });
         }
-        let requests = self.requests_of_email(&session.email).await?;
+        let mut requests = Vec::new();
+        for request in self.requests_of_email(&session.email).await? {
+            let mails = self.request_mails(&Principal::public(), request.id).await?;
+            requests.push(PortalRequest { request, mails });
+        }
         Ok(PortalOverview {
             purposes: shown,
             requests,

@@ -42,7 +42,7 @@ async fn a_person_signs_in_from_the_mailed_link_withdraws_with_one_click_and_fil
     let (status, _) = app
         .post(
             "/api/v1/consents",
-            json!({"subject": {"email": EMAIL}, "purpose": "newsletter", "action": "grant", "source": "api"}),
+            json!({"subject": {"email": EMAIL}, "purpose": "newsletter", "action": "grant", "source": "api", "touchpoint": "newsletter"}),
         )
         .await;
     assert!(status.is_success());
@@ -179,7 +179,7 @@ async fn an_objection_filed_in_the_portal_stops_every_marketing_purpose_at_once(
         let (status, answer) = app
             .post(
                 "/api/v1/consents",
-                json!({"subject": {"email": EMAIL}, "purpose": purpose, "action": "grant", "source": "api"}),
+                json!({"subject": {"email": EMAIL}, "purpose": purpose, "action": "grant", "source": "api", "touchpoint": "newsletter"}),
             )
             .await;
         assert!(status.is_success(), "{answer}");

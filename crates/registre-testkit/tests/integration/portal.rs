@@ -13,6 +13,7 @@ store_tests!(
     every_request_type_filed_in_the_portal_is_carried_out_through_the_api,
     the_portal_speaks_french_and_english_and_downloads_the_data_as_json,
     an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_acts,
+    the_portal_shows_what_concerns_the_person_and_their_requests_with_the_mails_sent,
 );
 
 async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -100,7 +101,7 @@ async fn requests_of(app: &TestApp, email: &str) -> Vec<Value> {
 async fn a_person_signs_in_with_the_link_from_the_outbox_withdraws_and_files_a_request(
     app: TestApp,
 ) {
-    let (status, _) = app.post("/api/v1/consents", json!({"subject": {"email": "jeanne@example.org"}, "purpose": "newsletter", "action": "grant"})).await;
+    let (status, _) = app.post("/api/v1/consents", json!({"subject": {"email": "jeanne@example.org"}, "purpose": "newsletter", "action": "grant", "touchpoint": "newsletter"})).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, home) = page(&app, "/privacy").await;
     assert_eq!(status, StatusCode::OK);
@@ -110,9 +111,12 @@ async fn a_person_signs_in_with_the_link_from_the_outbox_withdraws_and_files_a_r
     let (_, overview) = page(&app, "/privacy?lang=en").await;
     assert!(
         overview.contains("data-purpose=\"newsletter\">consent given"),
-        "every purpose with its state"
+        "every purpose of the form with its state"
     );
-    assert!(overview.contains("Promotional offers") && overview.contains("Customer support"));
+    assert!(
+        overview.contains("Promotional offers") && !overview.contains("Customer support"),
+        "the newsletter form's purposes, not the support desk's"
+    );
 
     let response = form(
         &app,
@@ -518,4 +522,74 @@ async fn an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_act
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(check(&app, email, "contact_handling").await, "restricted");
+}
+
+/// #15 item 7: the forms the person used decide what the portal shows — their consents
+/// and the purposes they may opt into there, the processing on another basis with that
+/// basis in words — not every purpose of the organisation; their requests carry their
+/// message and the mails sent; dates are in the organisation's zone, named.
+async fn the_portal_shows_what_concerns_the_person_and_their_requests_with_the_mails_sent(
+    app: TestApp,
+) {
+    let email = "sacha@example.org";
+    let (status, answer) = app
+        .post(
+            "/api/v1/consents",
+            json!({"subject": {"email": email}, "purpose": "newsletter", "action": "grant", "touchpoint": "account"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let csrf = sign_in(&app, email).await;
+    let response = form(
+        &app,
+        "/privacy/requests",
+        &[
+            ("csrf", &csrf),
+            ("type", "access"),
+            ("message", "Une copie de mon compte, s'il vous plaît."),
+            ("lang", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, html) = page(&app, "/privacy?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    let page = scraper::Html::parse_document(&html);
+    let ids = |css: &str| -> Vec<String> {
+        let selector = scraper::Selector::parse(css).unwrap();
+        page.select(&selector)
+            .filter_map(|e| e.value().attr("id"))
+            .map(|id| id.trim_start_matches("purpose-").to_string())
+            .collect()
+    };
+    // The account form's consents, given or not, can be given or withdrawn here.
+    assert_eq!(
+        ids("section[aria-labelledby=consents-title] li.purpose"),
+        ["newsletter", "promotional_offers"]
+    );
+    // The account itself rests on the contract, said in words.
+    assert_eq!(
+        ids("section[aria-labelledby=others-title] li.purpose"),
+        ["account_management"]
+    );
+    let text = page.root_element().text().collect::<String>();
+    assert!(text.contains("l'exécution d'un contrat"), "{text}");
+    for foreign in ["partner_offers", "whitepaper_delivery", "support_handling"] {
+        assert!(
+            !html.contains(&format!("purpose-{foreign}")),
+            "{foreign} does not concern this person"
+        );
+    }
+    // The request with its message and the mail that acknowledged it.
+    assert!(text.contains("Une copie de mon compte, s'il vous plaît."));
+    let selector = scraper::Selector::parse(".request-mail summary").unwrap();
+    let mails: Vec<String> = page
+        .select(&selector)
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    // Dates are written as a French reader writes them, in the organisation's zone.
+    assert!(mails[0].contains("(heure de Paris)"), "{}", mails[0]);
+    assert!(!html.contains(" UTC"), "no UTC time shown to the person");
+    assert!(!html.contains("sha256:"), "no hash shown to the person");
 }

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use registre_app::portal::PortalSession;
 use registre_app::tokens::{TokenKind, TokenProblem};
 use registre_app::{App, AppError};
-use registre_domain::{DomainError, Language};
+use registre_domain::{DomainError, Language, words};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -491,8 +491,8 @@ async fn sign_out(
 struct HistoryRow {
     at: String,
     action: &'static str,
-    source: &'static str,
-    notice_version: Option<String>,
+    /// Where the choice was made, in words (the form's title for a form).
+    source: String,
 }
 
 struct PurposeRow {
@@ -503,7 +503,9 @@ struct PurposeRow {
     state_label: &'static str,
     since: Option<String>,
     basis_label: &'static str,
-    retention_days: i64,
+    /// The legitimate interest, as stated, when that is the basis.
+    legitimate_interest: Option<String>,
+    retention: String,
     recipients: String,
     consent_based: bool,
     granted: bool,
@@ -525,6 +527,15 @@ struct RequestRow {
     status_label: &'static str,
     received_at: String,
     due_at: String,
+    details: Option<String>,
+    mails: Vec<MailRow>,
+}
+
+/// A mail the person was sent about a request.
+struct MailRow {
+    at: String,
+    subject: String,
+    body: String,
 }
 
 #[derive(Template)]
@@ -540,17 +551,13 @@ struct OverviewPage {
     notice: Option<&'static str>,
     restricted: bool,
     objected: bool,
-    purposes: Vec<PurposeRow>,
+    /// Purposes resting on the person's consent, which they can give or withdraw here.
+    consents: Vec<PurposeRow>,
+    /// Purposes on another basis that apply to them.
+    others: Vec<PurposeRow>,
     request_types: Vec<(&'static str, &'static str)>,
     requests: Vec<RequestRow>,
     receipts: Vec<ReceiptRow>,
-}
-
-fn day(at: chrono::DateTime<chrono::Utc>, language: Language) -> String {
-    match language {
-        Language::Fr => at.format("%d/%m/%Y %H:%M UTC").to_string(),
-        Language::En => at.format("%d %b %Y %H:%M UTC").to_string(),
-    }
 }
 
 async fn overview(
@@ -575,7 +582,36 @@ async fn overview(
     };
     let c = chrome(app, language).await;
     let t = c.t;
-    let purposes = overview
+    let organisation = app.organisation().await.ok();
+    let zone = organisation
+        .as_ref()
+        .map(|o| o.zone())
+        .unwrap_or(words::DEFAULT_TIME_ZONE);
+    let day = |at: chrono::DateTime<chrono::Utc>, language: Language| {
+        words::date_time(at, zone, language)
+    };
+    let form_titles: std::collections::BTreeMap<String, String> = app
+        .touchpoints()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|tp| (tp.key.to_string(), tp.title.get(language).to_string()))
+        .collect();
+    let source_of = |e: &registre_domain::ledger::ConsentEvent| match e
+        .touchpoint
+        .as_ref()
+        .and_then(|k| form_titles.get(k))
+    {
+        Some(title) if e.source.as_str() == "form" || e.source.as_str() == "email_link" => {
+            if language == Language::Fr {
+                format!("{} («\u{a0}{title}\u{a0}»)", t.source(e.source.as_str()))
+            } else {
+                format!("{} (“{title}”)", t.source(e.source.as_str()))
+            }
+        }
+        _ => t.source(e.source.as_str()).to_string(),
+    };
+    let (consents, others): (Vec<PurposeRow>, Vec<PurposeRow>) = overview
         .purposes
         .iter()
         .map(|p| PurposeRow {
@@ -594,7 +630,11 @@ async fn overview(
             state_label: t.state(&p.state),
             since: p.since.map(|at| day(at, language)),
             basis_label: t.basis(p.legal_basis.as_str()),
-            retention_days: p.retention_days,
+            legitimate_interest: p
+                .legitimate_interest
+                .as_ref()
+                .map(|text| text.get(language).to_string()),
+            retention: words::retention(p.retention_days).get(language).to_string(),
             recipients: p.recipients.join(", "),
             consent_based: p.consent_based,
             granted: p.state == "granted" || p.state == "pending",
@@ -605,12 +645,11 @@ async fn overview(
                 .map(|e| HistoryRow {
                     at: day(e.occurred_at, language),
                     action: t.action(e.action.as_str()),
-                    source: e.source.as_str(),
-                    notice_version: e.notice_version.clone(),
+                    source: source_of(e),
                 })
                 .collect(),
         })
-        .collect();
+        .partition(|row| row.consent_based);
     let mut receipts: Vec<(chrono::DateTime<chrono::Utc>, ReceiptRow)> = overview
         .purposes
         .iter()
@@ -651,13 +690,26 @@ async fn overview(
         .requests
         .iter()
         .rev()
-        .map(|r| RequestRow {
-            kind: r.request_type.as_str(),
-            kind_label: t.request_type(r.request_type.as_str()),
-            status: r.status.as_str(),
-            status_label: t.status(r.status.as_str()),
-            received_at: day(r.received_at, language),
-            due_at: day(r.due_at, language),
+        .map(|entry| {
+            let r = &entry.request;
+            RequestRow {
+                kind: r.request_type.as_str(),
+                kind_label: t.request_type(r.request_type.as_str()),
+                status: r.status.as_str(),
+                status_label: t.status(r.status.as_str()),
+                received_at: words::date(r.received_at, zone, language),
+                due_at: words::date(r.due_at, zone, language),
+                details: r.details.clone().filter(|d| !d.trim().is_empty()),
+                mails: entry
+                    .mails
+                    .iter()
+                    .map(|m| MailRow {
+                        at: day(m.at, language),
+                        subject: m.subject.clone(),
+                        body: m.body.clone(),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let notice = match done {
@@ -671,7 +723,8 @@ async fn overview(
         notice,
         restricted: overview.restricted,
         objected: overview.objected_to_marketing,
-        purposes,
+        consents,
+        others,
         request_types: REQUEST_TYPES
             .iter()
             .map(|k| (*k, t.request_type(k)))

@@ -84,8 +84,28 @@ impl Tr {
                 "Vous vous êtes opposé(e) à la prospection : vous n'en recevrez plus.",
                 "You objected to direct marketing: you will receive none.",
             ),
-            "consents_title" => ("Finalités et consentements", "Purposes and consents"),
-            "no_purposes" => ("Aucune finalité n'est déclarée.", "No purpose is declared."),
+            "consents_title" => ("Vos consentements", "Your consents"),
+            "consents_intro" => (
+                "Les usages de vos données qui dépendent de votre accord, sur les formulaires que vous avez utilisés. Vous pouvez les donner ou les retirer ici, d'un clic.",
+                "The uses of your data that depend on your agreement, on the forms you used. You can give or withdraw them here, in one click.",
+            ),
+            "no_purposes" => (
+                "Aucun consentement ne vous concerne pour l'instant.",
+                "No consent concerns you yet.",
+            ),
+            "other_bases_title" => (
+                "Ce que nous faisons d'autre avec vos données",
+                "What else we do with your data",
+            ),
+            "other_bases_intro" => (
+                "Ces traitements ne reposent pas sur votre consentement : leur base légale est indiquée pour chacun. Vous pouvez vous y opposer ou en demander la limitation ci-dessous.",
+                "These do not rest on your consent: the legal basis of each is given. You can object to them or ask for their restriction below.",
+            ),
+            "why" => ("Pourquoi", "Why"),
+            "request_details" => ("Votre message", "Your message"),
+            "request_mails" => ("E-mails que nous vous avons envoyés", "Emails we sent you"),
+            "sent_on" => ("envoyé le", "sent"),
+            "mail_text" => ("Texte de l'e-mail", "Text of the email"),
             "state" => ("État", "State"),
             "since" => ("depuis le", "since"),
             "basis" => ("Base légale", "Legal basis"),
@@ -173,6 +193,25 @@ impl Tr {
             ("public_task", false) => "a task in the public interest",
             (_, true) => "notre intérêt légitime",
             (_, false) => "our legitimate interest",
+        }
+    }
+
+    /// Where a choice was made, as the person knows it.
+    pub fn source(&self, source: &str) -> &'static str {
+        let fr = self.0 == Language::Fr;
+        match (source, fr) {
+            ("form", true) => "sur un formulaire de notre site",
+            ("form", false) => "on a form of our site",
+            ("portal", true) => "dans cet espace",
+            ("portal", false) => "in this space",
+            ("email_link", true) => "par un lien reçu par e-mail",
+            ("email_link", false) => "through a link in an email",
+            ("import", true) => "repris de nos fichiers antérieurs",
+            ("import", false) => "carried over from our earlier files",
+            ("system", true) => "automatiquement",
+            ("system", false) => "automatically",
+            (_, true) => "par nos équipes ou nos outils",
+            (_, false) => "by our staff or tools",
         }
     }
 
