@@ -460,9 +460,10 @@ impl App {
         );
         let link = format!("{}/console/unlock?token={token}", self.config().public_url);
         let organisation = self.organisation().await?;
+        let language = Language::parse(&user.language).unwrap_or_default();
         let fr = format!(
-            "Bonjour,\n\nDe nombreuses tentatives de connexion échouées ont verrouillé votre compte de la console de {org}. Le bon mot de passe vient d'être saisi : pour ouvrir la session, suivez ce lien (valable {minutes} minutes, une seule fois) :\n{link}\n\nCe n'était pas vous ? Quelqu'un connaît votre mot de passe : changez-le et prévenez l'administrateur.\n",
-            org = organisation.name,
+            "Bonjour,\n\nDe nombreuses tentatives de connexion échouées ont verrouillé votre compte de la console {org}. Le bon mot de passe vient d'être saisi : pour ouvrir la session, suivez ce lien (valable {minutes} minutes, une seule fois) :\n{link}\n\nCe n'était pas vous ? Quelqu'un connaît votre mot de passe : changez-le et prévenez l'administrateur.\n",
+            org = registre_domain::words::de(&organisation.name),
             minutes = UNLOCK_LINK_MINUTES
         );
         let en = format!(
@@ -470,20 +471,19 @@ impl App {
             org = organisation.name,
             minutes = UNLOCK_LINK_MINUTES
         );
-        let (subject, text) = match Language::parse(&user.language).unwrap_or_default() {
+        // In the user's language only.
+        let (subject, text) = match language {
             Language::Fr => (
                 format!("Déverrouiller votre compte - {}", organisation.name),
-                format!("{fr}\n----------------------------------------\n\n{en}"),
+                fr,
             ),
-            Language::En => (
-                format!("Unlock your account - {}", organisation.name),
-                format!("{en}\n----------------------------------------\n\n{fr}"),
-            ),
+            Language::En => (format!("Unlock your account - {}", organisation.name), en),
         };
         self.send_mail(crate::mail::Mail {
             to: user.email.clone(),
             subject,
             text,
+            language,
             html: None,
             unsubscribe_url: None,
         })

@@ -16,6 +16,7 @@ mod imports;
 pub mod keys;
 pub mod ledger;
 pub mod mail;
+mod mail_html;
 pub mod policy;
 pub mod portal;
 pub mod processors;
@@ -76,7 +77,8 @@ impl AppConfig {
                     .filter(|s| !s.is_empty()),
                 outbox_dir: data_dir.join("outbox"),
                 from: std::env::var("REGISTRE_MAIL_FROM")
-                    .unwrap_or_else(|_| "Registre <no-reply@localhost>".into()),
+                    .ok()
+                    .filter(|s| !s.trim().is_empty()),
             },
         }
     }

@@ -11,7 +11,9 @@ pub struct MailConfig {
     /// `smtp://user:pass@host:587` or `smtps://...`; `None` writes `.eml` files instead.
     pub smtp_url: Option<String>,
     pub outbox_dir: PathBuf,
-    pub from: String,
+    /// `REGISTRE_MAIL_FROM`, when the operator sets the sender; otherwise mail is sent as
+    /// the organisation: its name and its contact address.
+    pub from: Option<String>,
 }
 
 /// One message to one person.
@@ -20,6 +22,9 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The one language the mail is written in (the person's).
+    pub language: registre_domain::Language,
+    /// Written for this mail; otherwise the text is laid out in the mail layout.
     pub html: Option<String>,
     /// One-click unsubscribe URL (RFC 8058): adds `List-Unsubscribe` and `List-Unsubscribe-Post`.
     pub unsubscribe_url: Option<String>,
@@ -46,7 +51,28 @@ impl App {
     /// outbox (`None` once handed to SMTP).
     pub(crate) async fn deliver_mail(&self, mail: Mail) -> AppResult<Option<PathBuf>> {
         let config = &self.config().mail;
-        let from: Mailbox = config.from.parse().map_err(mail_error)?;
+        let organisation = self.organisation().await?;
+        let from: Mailbox = match &config.from {
+            Some(from) => from.parse().map_err(mail_error)?,
+            None => Mailbox::new(
+                Some(organisation.name.clone()),
+                organisation
+                    .contact_email
+                    .parse()
+                    .or_else(|_| "no-reply@localhost".parse())
+                    .map_err(mail_error)?,
+            ),
+        };
+        let html = match mail.html {
+            Some(html) => html,
+            None => crate::mail_html::html_of(
+                mail.language.code(),
+                &organisation.name,
+                &mail.subject,
+                &mail.text,
+            )
+            .map_err(mail_error)?,
+        };
         let to: Mailbox = mail.to.parse().map_err(mail_error)?;
         let mut builder = Message::builder().from(from).to(to).subject(mail.subject);
         if let Some(url) = &mail.unsubscribe_url {
@@ -60,13 +86,9 @@ impl App {
                     "List-Unsubscribe=One-Click".to_string(),
                 ));
         }
-        let message = match mail.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
-            None => builder
-                .header(header::ContentType::TEXT_PLAIN)
-                .body(mail.text),
-        }
-        .map_err(mail_error)?;
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(mail.text, html))
+            .map_err(mail_error)?;
         match &config.smtp_url {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)

@@ -136,27 +136,26 @@ impl App {
             language.code()
         );
         let fr = format!(
-            "Bonjour,\n\nPour accéder à l'espace confidentialité de {org}, ouvrez ce lien (valable 30 minutes, une seule fois) :\n{link}\n\nVous n'avez rien demandé ? Ignorez ce message : rien ne se passera.\n",
-            org = organisation.name
+            "Bonjour,\n\nPour accéder à l'espace confidentialité {org}, ouvrez ce lien (valable 30 minutes, une seule fois) :\n{link}\n\nVous n'avez rien demandé ? Ignorez ce message : rien ne se passera.\n",
+            org = registre_domain::words::de(&organisation.name)
         );
         let en = format!(
             "Hello,\n\nTo open {org}'s privacy portal, follow this link (valid for 30 minutes, once):\n{link}\n\nDid not ask for it? Ignore this message: nothing will happen.\n",
             org = organisation.name
         );
+        // In the language the person asked in, only.
         let (subject, text) = match language {
             Language::Fr => (
                 format!("Votre lien de connexion - {}", organisation.name),
-                format!("{fr}\n----------------------------------------\n\n{en}"),
+                fr,
             ),
-            Language::En => (
-                format!("Your sign-in link - {}", organisation.name),
-                format!("{en}\n----------------------------------------\n\n{fr}"),
-            ),
+            Language::En => (format!("Your sign-in link - {}", organisation.name), en),
         };
         self.send_mail(Mail {
             to: email.as_str().to_string(),
             subject,
             text,
+            language,
             html: None,
             unsubscribe_url: None,
         })

@@ -983,6 +983,8 @@ impl App {
                 "{}\n----------------------------------------\n\n{}",
                 first.1, second.1
             ),
+            // A vendor's language is not known: the contact reads both, theirs first.
+            language,
             html: None,
             unsubscribe_url: None,
         })
@@ -1017,7 +1019,8 @@ fn questionnaire_mail(
     let url = &link.url;
     match language {
         Language::Fr => {
-            let expires = link.expires_at.format("%d/%m/%Y");
+            let expires =
+                registre_domain::words::date(link.expires_at, organisation.zone(), Language::Fr);
             let mut text = format!(
                 "Bonjour,\n\n{org} vous demande, en tant que sous-traitant ({processor}), de répondre à son questionnaire de conformité (RGPD, art. 28) : délégué à la protection des données, cartographie des données, tiers destinataires, mesures de sécurité, tests.\n"
             );
@@ -1035,7 +1038,8 @@ fn questionnaire_mail(
             )
         }
         Language::En => {
-            let expires = link.expires_at.format("%d %B %Y");
+            let expires =
+                registre_domain::words::date(link.expires_at, organisation.zone(), Language::En);
             let mut text = format!(
                 "Hello,\n\n{org} asks you, as its processor ({processor}), to answer its compliance questionnaire (GDPR, Art. 28): data protection officer, data mapping, third-party recipients, security measures, tests.\n"
             );

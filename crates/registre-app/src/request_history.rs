@@ -43,6 +43,7 @@ impl App {
         let organisation = self.organisation().await?;
         let portal_url = format!("{}/privacy", self.config().public_url);
         let cx = Context {
+            zone: organisation.zone(),
             organisation: &organisation.name,
             authority_name: &organisation.authority.name,
             authority_url: &organisation.authority.url,

@@ -1,5 +1,5 @@
-//! What the person is told at each step of their request, in their language first and the
-//! other one below, so that every message exists in French and English.
+//! What the person is told at each step of their request, in their language only (the
+//! language of the request); every message exists in French and English.
 use crate::App;
 use crate::mail::Mail;
 use crate::requests::RequestContent;
@@ -32,13 +32,6 @@ fn type_name(request_type: RequestType, language: Language) -> &'static str {
     }
 }
 
-fn date(at: chrono::DateTime<chrono::Utc>, language: Language) -> String {
-    match language {
-        Language::Fr => at.format("%d/%m/%Y").to_string(),
-        Language::En => at.format("%d %B %Y").to_string(),
-    }
-}
-
 /// How the person was told of a step: in which language, whether the mail left, and where
 /// the file outbox keeps it (an erasure must not delete its own confirmation).
 #[derive(Clone, Debug)]
@@ -54,6 +47,8 @@ pub(crate) struct StepText {
 }
 
 pub(crate) struct Context<'a> {
+    /// The organisation's time zone, in which dates are written.
+    pub zone: chrono_tz::Tz,
     pub organisation: &'a str,
     pub authority_name: &'a str,
     pub authority_url: &'a str,
@@ -82,16 +77,16 @@ pub(crate) fn text(
             if fr {
                 format!(
                     "Bonjour,\n\nNous avons bien reçu le {} votre demande au titre du {name}.\nNous vous répondrons au plus tard le {}. Cette démarche est gratuite.\n\nRéférence : {}\nSuivre vos demandes : {}\n",
-                    date(record.received_at, language),
-                    date(record.due_at, language),
+                    registre_domain::words::date(record.received_at, cx.zone, language),
+                    registre_domain::words::date(record.due_at, cx.zone, language),
                     record.id,
                     cx.portal_url
                 )
             } else {
                 format!(
                     "Hello,\n\nWe received your request under the {name} on {}.\nWe will answer by {} at the latest. This is free of charge.\n\nReference: {}\nFollow your requests: {}\n",
-                    date(record.received_at, language),
-                    date(record.due_at, language),
+                    registre_domain::words::date(record.received_at, cx.zone, language),
+                    registre_domain::words::date(record.due_at, cx.zone, language),
                     record.id,
                     cx.portal_url
                 )
@@ -109,7 +104,7 @@ pub(crate) fn text(
                     format!(
                         "Bonjour,\n\nVotre demande au titre du {name} (référence {}) demande plus de temps que prévu.\nComme le permet l'article 12(3) du RGPD, le délai de réponse est prolongé de deux mois : nous vous répondrons au plus tard le {}.\n\nRaison : {reason}\n\nVous pouvez adresser une réclamation à l'autorité de contrôle ({}, {}).\n",
                         record.id,
-                        date(record.due_at, language),
+                        registre_domain::words::date(record.due_at, cx.zone, language),
                         cx.authority_name,
                         cx.authority_url
                     )
@@ -117,7 +112,7 @@ pub(crate) fn text(
                     format!(
                         "Hello,\n\nYour request under the {name} (reference {}) needs more time than planned.\nAs Article 12(3) of the GDPR allows, the time to answer is extended by two months: we will answer by {} at the latest.\n\nReason: {reason}\n\nYou may lodge a complaint with the supervisory authority ({}, {}).\n",
                         record.id,
-                        date(record.due_at, language),
+                        registre_domain::words::date(record.due_at, cx.zone, language),
                         cx.authority_name,
                         cx.authority_url
                     )
@@ -204,11 +199,6 @@ impl App {
         step: Step,
     ) -> Told {
         let language = Language::parse(&record.language).unwrap_or_default();
-        let other = if language == Language::Fr {
-            Language::En
-        } else {
-            Language::Fr
-        };
         let organisation = match self.organisation().await {
             Ok(organisation) => organisation,
             Err(error) => {
@@ -226,21 +216,20 @@ impl App {
         };
         let portal_url = format!("{}/privacy", self.config().public_url);
         let cx = Context {
+            zone: organisation.zone(),
             organisation: &organisation.name,
             authority_name: &organisation.authority.name,
             authority_url: &organisation.authority.url,
             download_url: download.as_deref(),
             portal_url: &portal_url,
         };
-        let first = text(step, record, content, language, &cx);
-        let second = text(step, record, content, other, &cx);
+        // In the person's language only.
+        let written = text(step, record, content, language, &cx);
         let mail = Mail {
             to: content.email.clone(),
-            subject: first.subject,
-            text: format!(
-                "{}\n----------------------------------------\n\n{}",
-                first.body, second.body
-            ),
+            subject: written.subject,
+            text: written.body,
+            language,
             html: None,
             unsubscribe_url: None,
         };

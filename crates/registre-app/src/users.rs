@@ -138,16 +138,8 @@ impl App {
         );
         let organisation = self.organisation().await?;
         let language = Language::parse(&user.language).unwrap_or_default();
-        let (first, second) = match language {
-            Language::Fr => (
-                reset_mail(Language::Fr, &organisation.name, &url),
-                reset_mail(Language::En, &organisation.name, &url),
-            ),
-            Language::En => (
-                reset_mail(Language::En, &organisation.name, &url),
-                reset_mail(Language::Fr, &organisation.name, &url),
-            ),
-        };
+        // In the user's language only.
+        let (subject, text) = reset_mail(language, &organisation.name, &url);
         let audit = self.audit_record(
             by,
             "user.password_reset_sent",
@@ -156,11 +148,9 @@ impl App {
         );
         self.send_mail(Mail {
             to: user.email.clone(),
-            subject: first.0,
-            text: format!(
-                "{}\n----------------------------------------\n\n{}",
-                first.1, second.1
-            ),
+            subject,
+            text,
+            language,
             html: None,
             unsubscribe_url: None,
         })
@@ -234,7 +224,8 @@ fn reset_mail(language: Language, organisation: &str, url: &str) -> (String, Str
         Language::Fr => (
             format!("{organisation} : choisir un nouveau mot de passe pour la console"),
             format!(
-                "Bonjour,\n\nUn administrateur de {organisation} vous invite à choisir un nouveau mot de passe pour la console de conformité.\n\nChoisir le mot de passe (lien valable {RESET_LINK_HOURS} heures, pour une seule utilisation) :\n{url}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un autre. Si vous n'attendiez pas ce message, prévenez votre administrateur.\n"
+                "Bonjour,\n\nUn administrateur {de_organisation} vous invite à choisir un nouveau mot de passe pour la console de conformité.\n\nChoisir le mot de passe (lien valable {RESET_LINK_HOURS} heures, pour une seule utilisation) :\n{url}\n\nVotre mot de passe actuel reste valable tant que vous n'en avez pas choisi un autre. Si vous n'attendiez pas ce message, prévenez votre administrateur.\n",
+                de_organisation = registre_domain::words::de(organisation)
             ),
         ),
         Language::En => (

@@ -109,6 +109,27 @@ pub fn zone_name(zone: Tz, language: Language) -> String {
     }
 }
 
+/// "de" before a name in French, elided before a vowel (an h is left alone: it may be
+/// aspirated, as in « de Hachette »): « d'Exemple SAS », « de Registre ».
+/// The name keeps its own capitals.
+pub fn de(name: &str) -> String {
+    let first = name
+        .chars()
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>());
+    let elided = matches!(
+        first.as_deref(),
+        Some(
+            "a" | "e" | "i" | "o" | "u" | "y" | "é" | "è" | "ê" | "à" | "â" | "î" | "ô" | "û" | "œ"
+        )
+    );
+    if elided {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
 /// An IANA time zone name (`Europe/Paris`), if it is one.
 pub fn parse_zone(raw: &str) -> Option<Tz> {
     raw.trim().parse().ok()
@@ -129,6 +150,14 @@ mod tests {
         assert_eq!(retention(30).en, "1 month");
         assert_eq!(retention(45).fr, "45 jours");
         assert_eq!(retention(1).en, "1 day");
+    }
+
+    #[test]
+    fn de_is_elided_before_a_vowel() {
+        assert_eq!(de("Exemple SAS"), "d'Exemple SAS");
+        assert_eq!(de("Orange"), "d'Orange");
+        assert_eq!(de("Registre"), "de Registre");
+        assert_eq!(de("Écolo"), "d'Écolo");
     }
 
     #[test]

@@ -799,7 +799,8 @@ impl Messages {
     pub fn mail_confirm_intro(&self, organisation: &str, form: &str) -> String {
         match self.language {
             Language::Fr => format!(
-                "Vous avez demandé, avec le formulaire «\u{a0}{form}\u{a0}» de {organisation}, à recevoir\u{a0}:"
+                "Vous avez demandé, avec le formulaire «\u{a0}{form}\u{a0}» {}, à recevoir\u{a0}:",
+                registre_domain::words::de(organisation)
             ),
             Language::En => {
                 format!("Using the “{form}” form of {organisation}, you asked to receive:")

@@ -14,6 +14,7 @@ store_tests!(
     the_portal_speaks_french_and_english_and_downloads_the_data_as_json,
     an_objection_filed_in_the_portal_stops_all_marketing_before_the_dpo_acts,
     the_portal_shows_what_concerns_the_person_and_their_requests_with_the_mails_sent,
+    the_sign_in_mail_comes_from_the_organisation_in_one_language_as_text_and_html,
 );
 
 async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -390,15 +391,17 @@ async fn every_request_type_filed_in_the_portal_is_carried_out_through_the_api(a
     assert_eq!(check(&app, email, "newsletter").await, "objected");
     assert_eq!(check(&app, email, "contact_handling").await, "objected");
     let completed = app.mails_to(email);
+    let answered: Vec<_> = completed
+        .iter()
+        .filter(|m| {
+            m.body
+                .contains("Votre demande au titre du droit d'opposition")
+        })
+        .collect();
+    assert!(!answered.is_empty(), "the answer, in French");
     assert!(
-        completed.iter().any(|m| m
-            .body
-            .contains("Votre demande au titre du droit d'opposition")),
-        "mail in French first"
-    );
-    assert!(
-        completed.iter().all(|m| m.body.contains("Hello")),
-        "and in English"
+        answered.iter().all(|m| !m.body.contains("Hello")),
+        "in the request's language only"
     );
     let erasure = fulfil(id("erasure"), json!({})).await;
     assert!(erasure["certificate_id"].is_string());
@@ -592,4 +595,46 @@ async fn the_portal_shows_what_concerns_the_person_and_their_requests_with_the_m
     assert!(mails[0].contains("(heure de Paris)"), "{}", mails[0]);
     assert!(!html.contains(" UTC"), "no UTC time shown to the person");
     assert!(!html.contains("sha256:"), "no hash shown to the person");
+}
+
+/// #15 item 8: every mail is one family — text and HTML from one layout, sent as the
+/// organisation (its name and contact address), in the person's language only, with
+/// French elisions and long links that wrap.
+async fn the_sign_in_mail_comes_from_the_organisation_in_one_language_as_text_and_html(
+    app: TestApp,
+) {
+    let email = "elise@example.org";
+    let response = form(
+        &app,
+        "/privacy/sign-in",
+        &[("email", email), ("lang", "fr")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mails = app.mails_to(email);
+    assert_eq!(mails.len(), 1);
+    let raw = std::fs::read_to_string(&mails[0].file).unwrap();
+    let from = raw
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("from:"))
+        .unwrap();
+    assert!(
+        from.contains("Exemple SAS") && from.contains("<contact@exemple.fr>"),
+        "{from}"
+    );
+    assert!(raw.contains("multipart/alternative"), "text and HTML");
+    let body = &mails[0].body;
+    assert!(
+        body.contains("l'espace confidentialité d'Exemple SAS"),
+        "{body}"
+    );
+    assert!(!body.contains("Hello"), "in French only: {body}");
+    assert!(body.contains("<html lang=\"fr\">"), "{body}");
+    assert!(body.contains("word-break:break-all"), "long links wrap");
+    let link = link_in(body, "/privacy/sign-in?token=").unwrap();
+    assert!(
+        body.contains(&format!("<a href=\"{}\"", link.replace('&', "&#38;")))
+            || body.contains(&format!("<a href=\"{}\"", link.replace('&', "&amp;"))),
+        "the link is a link: {body}"
+    );
 }

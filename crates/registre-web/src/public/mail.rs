@@ -97,6 +97,7 @@ pub async fn send_confirmation(
         to: confirmation.to.as_str().to_string(),
         subject,
         text,
+        language: t.language,
         html: Some(html),
         unsubscribe_url: Some(unsubscribe_url),
     };
