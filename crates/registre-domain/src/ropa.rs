@@ -401,7 +401,11 @@ impl Activity {
         self.recipients
             .iter()
             .map(|r| match (&r.country, &r.service) {
-                (Some(country), Some(service)) => format!("{} ({service}, {country})", r.name),
+                (Some(country), Some(service)) => format!(
+                    "{} ({}, {country})",
+                    r.name,
+                    crate::words::service(service).get(language)
+                ),
                 _ => match language {
                     Language::Fr => format!("{} (non enregistré)", r.name),
                     Language::En => format!("{} (not registered)", r.name),
@@ -605,7 +609,7 @@ mod tests {
         assert_eq!(activity.retention.fr, "3 ans");
         let csv = ropa.to_csv(Language::En);
         assert_eq!(csv.lines().count(), 2);
-        assert!(csv.contains("\"Brevo (emailing, FR); Ghost (not registered)\""));
+        assert!(csv.contains("\"Brevo (Emailing, FR); Ghost (not registered)\""));
     }
 
     #[test]

@@ -109,6 +109,31 @@ pub fn zone_name(zone: Tz, language: Language) -> String {
     }
 }
 
+/// What a processor does for the organisation, in words: the usual services by their
+/// name, a service typed through the API as written (underscores as spaces).
+pub fn service(raw: &str) -> LocalisedText {
+    let (fr, en) = match raw {
+        "emailing" => ("Envoi d'e-mails", "Emailing"),
+        "crm" => (
+            "Gestion de la relation client",
+            "Customer relationship management",
+        ),
+        "cms" => ("Gestion du site", "Website management"),
+        "hosting" => ("Hébergement", "Hosting"),
+        "cms_hosting" => ("Hébergement du site", "Website hosting"),
+        "helpdesk" => ("Support client", "Customer support"),
+        "analytics" => ("Mesure d'audience", "Audience measurement"),
+        "payment" => ("Paiement", "Payment"),
+        "advertising" => ("Publicité", "Advertising"),
+        "other" => ("Autre service", "Other service"),
+        other => {
+            let typed = other.replace('_', " ");
+            return LocalisedText::new(typed.clone(), typed);
+        }
+    };
+    LocalisedText::new(fr, en)
+}
+
 /// "de" before a name in French, elided before a vowel (an h is left alone: it may be
 /// aspirated, as in « de Hachette »): « d'Exemple SAS », « de Registre ».
 /// The name keeps its own capitals.

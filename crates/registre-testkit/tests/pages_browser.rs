@@ -245,20 +245,82 @@ async fn walk_every_page_family(app: TestApp, client: Client) {
     check.assert_clean();
 }
 
+/// What a reader should never see in a page's or a mail's text (#15 item 4): codes in
+/// snake_case (`legitimate_interest`, `cnil_online_form`, `email_link`), a CLI flag, a
+/// recital quoted by number, a full SHA-256. Text inside `code`, `pre`, `kbd`, `samp` (keys
+/// and references shown as such), and addresses and links, are left alone.
+fn raw_codes(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || ",;()«»“”\"'!?[]{}|·—–".contains(c))
+        .map(|w| w.trim_end_matches([':', '.']))
+        .filter(|w| !w.contains('@') && !w.contains('/') && !w.contains('.'))
+        .filter(|w| {
+            let parts: Vec<&str> = w.split('_').collect();
+            parts.len() > 1
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
+        })
+        .map(str::to_string)
+        .collect();
+    for phrase in ["--allow-private", "Recital 32", "considérant 32"] {
+        if text.contains(phrase) {
+            found.push(phrase.to_string());
+        }
+    }
+    if let Some(at) = text.find("sha256:")
+        && text[at + 7..]
+            .chars()
+            .take(64)
+            .filter(char::is_ascii_hexdigit)
+            .count()
+            == 64
+    {
+        found.push("a full sha256: hash".into());
+    }
+    found
+}
+
+/// The text a reader sees on a page, without what is shown as code.
+fn visible_text(document: &scraper::Html) -> String {
+    let mut text = String::new();
+    for node in document.root_element().descendants() {
+        let Some(piece) = node.value().as_text() else {
+            continue;
+        };
+        let hidden = node.ancestors().any(|a| {
+            a.value().as_element().is_some_and(|e| {
+                matches!(
+                    e.name(),
+                    "code" | "pre" | "kbd" | "samp" | "script" | "style" | "head" | "textarea"
+                )
+            })
+        });
+        if !hidden {
+            text.push_str(piece);
+            text.push(' ');
+        }
+    }
+    text
+}
+
 /// Every same-origin link of every page reachable from `start`, followed breadth first with
-/// `client` (and its cookies); answers the links that did not answer 200, with the page that
-/// holds them.
+/// `client` (and its cookies); answers how many pages were visited, the links that did not
+/// answer 200 (with the page that holds them), and the raw codes each page shows.
 async fn broken_links(
     app: &TestApp,
     client: &reqwest::Client,
     start: &[String],
-) -> (usize, Vec<String>) {
+) -> (usize, Vec<String>, Vec<String>) {
     let mut seen: BTreeSet<String> = start.iter().cloned().collect();
     let mut queue: VecDeque<(String, String)> = start
         .iter()
         .map(|p| (p.clone(), "(start)".into()))
         .collect();
     let mut broken = Vec::new();
+    let mut raw = Vec::new();
     let mut visited = 0;
     while let Some((path, from)) = queue.pop_front() {
         assert!(visited < 2000, "the crawl does not end: {seen:?}");
@@ -296,6 +358,9 @@ async fn broken_links(
         }
         let html = response.text().await.unwrap();
         let document = scraper::Html::parse_document(&html);
+        for code in raw_codes(&visible_text(&document)) {
+            raw.push(format!("{path}: {code}"));
+        }
         let links = scraper::Selector::parse("a[href], link[href]").unwrap();
         for element in document.select(&links) {
             let Some(href) = element.value().attr("href") else {
@@ -308,7 +373,9 @@ async fn broken_links(
             }
         }
     }
-    (visited, broken)
+    raw.sort();
+    raw.dedup();
+    (visited, broken, raw)
 }
 
 /// `href` as a path of the server at `base`, seen from the page `page`; `None` for another
@@ -357,9 +424,10 @@ async fn every_link_of_the_demo_answers_for_a_visitor_and_for_a_signed_in_dpo() 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let (visited, broken) = broken_links(&app, &visitor, &start).await;
+    let (visited, broken, raw) = broken_links(&app, &visitor, &start).await;
     assert!(visited > 20, "the visitor's crawl reached {visited} pages");
     assert!(broken.is_empty(), "as a visitor:\n{}", broken.join("\n"));
+    let mut raw_everywhere = raw;
 
     // The DPO signs in to the console, then everything it links is followed.
     let dpo = reqwest::Client::builder()
@@ -392,7 +460,23 @@ async fn every_link_of_the_demo_answers_for_a_visitor_and_for_a_signed_in_dpo() 
         "signed in: {}",
         signed_in.status()
     );
-    let (visited, broken) = broken_links(&app, &dpo, &["/console/dashboard".to_string()]).await;
+    let (visited, broken, raw) =
+        broken_links(&app, &dpo, &["/console/dashboard".to_string()]).await;
     assert!(visited > 20, "the DPO's crawl reached {visited} pages");
     assert!(broken.is_empty(), "as the DPO:\n{}", broken.join("\n"));
+    raw_everywhere.extend(raw);
+    // Every mail the demo sent on the way, text and HTML.
+    for mail in app.decoded_mails() {
+        let document = scraper::Html::parse_document(&mail.body);
+        for code in raw_codes(&visible_text(&document)) {
+            raw_everywhere.push(format!("mail “{}”: {code}", mail.subject));
+        }
+    }
+    raw_everywhere.sort();
+    raw_everywhere.dedup();
+    assert!(
+        raw_everywhere.is_empty(),
+        "codes shown to a reader:\n{}",
+        raw_everywhere.join("\n")
+    );
 }

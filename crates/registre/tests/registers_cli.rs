@@ -48,8 +48,9 @@ fn the_record_of_processing_is_printed_as_json_csv_or_html() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 8);
     assert!(
-        rows.iter()
-            .any(|r| &r[3] == "support_handling" && r[11].contains("Zendesk (helpdesk, US)"))
+        rows.iter().any(
+            |r| &r[3] == "support_handling" && r[11].contains("Zendesk (Customer support, US)")
+        )
     );
 
     let html = registre(&data, &["export", "ropa", "--format", "html"]);

@@ -17,6 +17,7 @@ store_tests!(
     an_agent_posting_a_dpo_form_by_hand_is_refused_and_nothing_changes,
     markup_in_a_purpose_title_is_shown_as_text_on_every_page,
     signing_out_ends_the_session_on_the_server,
+    lang_in_the_address_shows_a_console_page_in_that_language_without_changing_the_users_choice,
     a_dpo_fixes_a_missing_dpa_from_the_console_and_the_finding_goes,
     the_vendors_answers_are_read_before_they_are_accepted_or_sent_back_with_a_comment,
     a_breach_is_edited_with_the_date_it_happened_and_the_authority_text_says_it,
@@ -491,7 +492,7 @@ async fn a_dpo_fixes_a_missing_dpa_from_the_console_and_the_finding_goes(app: Te
         "{html}"
     );
     assert!(html.contains(r#"name="data_categories" value="contact""#));
-    assert!(html.contains("Gestion de la relation client (CRM)"));
+    assert!(html.contains("Gestion de la relation client"));
     assert!(html.contains("Clauses contractuelles types (art. 46)"));
     let location = post_redirect(
         &app,
@@ -1295,4 +1296,31 @@ async fn wrong_passwords_from_others_never_lock_the_real_user_out(app: TestApp) 
     for secret in ["guess number", "a wrong guess", PASSWORD, "127.0.0."] {
         assert!(!text.contains(secret), "{secret} in the audit log");
     }
+}
+
+/// #15 item 4: `?lang=` works in the console too, for the page asked; the user's own
+/// language stays their choice.
+async fn lang_in_the_address_shows_a_console_page_in_that_language_without_changing_the_users_choice(
+    app: TestApp,
+) {
+    user(&app, "dpo@exemple.fr", Role::Dpo).await;
+    let session = signed_in(&app, "dpo@exemple.fr").await;
+    let (status, french) = page(&app, &session, "/console/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(french.contains("<html lang=\"fr\""), "the user's language");
+    let (status, english) = page(&app, &session, "/console/dashboard?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        english.contains("<html lang=\"en\""),
+        "asked in the address"
+    );
+    assert!(
+        english.contains("Times shown:"),
+        "in words of that language"
+    );
+    let (_, again) = page(&app, &session, "/console/requests").await;
+    assert!(
+        again.contains("<html lang=\"fr\""),
+        "the user's choice is kept"
+    );
 }

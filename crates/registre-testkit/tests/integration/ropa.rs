@@ -119,7 +119,8 @@ async fn the_csv_record_reads_back_with_a_csv_parser(app: TestApp) {
     }
     let offers = rows.iter().find(|r| &r[3] == "promotional_offers").unwrap();
     assert!(
-        offers[11].contains("HubSpot (crm, US)") && offers[11].contains("Brevo (emailing, FR)"),
+        offers[11].contains("HubSpot (Customer relationship management, US)")
+            && offers[11].contains("Brevo (Emailing, FR)"),
         "{offers:?}"
     );
     assert!(
@@ -158,7 +159,7 @@ async fn the_print_ready_record_is_an_html_page_in_french_or_english(app: TestAp
         "Claire Martin",
         "Offres promotionnelles",
         "Assistance client",
-        "Zendesk (helpdesk, US)",
+        "Zendesk (Support client, US)",
         "Date d&#39;établissement",
     ] {
         assert!(html.contains(expected), "{expected:?} missing");

@@ -64,6 +64,8 @@ async fn purposes(
 struct PurposePage {
     frame: Frame,
     p: Purpose,
+    /// The purpose's data categories by their labels, in the user's language.
+    categories: String,
 }
 
 async fn purpose(
@@ -84,7 +86,28 @@ async fn purpose(
             done.done.as_deref(),
         )
         .await;
-    render(StatusCode::OK, &PurposePage { frame, p })
+    let labels = state.app.data_categories().await.unwrap_or_default();
+    let language = signed.t().language();
+    let categories = p
+        .data_categories
+        .iter()
+        .map(|key| {
+            labels
+                .iter()
+                .find(|c| c.key == *key)
+                .map(|c| c.label.get(language).to_string())
+                .unwrap_or_else(|| key.replace('_', " "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    render(
+        StatusCode::OK,
+        &PurposePage {
+            frame,
+            p,
+            categories,
+        },
+    )
 }
 
 async fn save_purpose(

@@ -195,7 +195,16 @@ impl FromRequestParts<AppState> for Signed {
             return Err(see_other("/console/sign-in"));
         };
         match state.app.console_session(&cookie).await {
-            Ok(Some(session)) => Ok(Self(session)),
+            Ok(Some(mut session)) => {
+                // `?lang=` shows this page in the other language, as on the public pages;
+                // the user's own choice (preferences) stays as it is.
+                if let Ok(Query(asked)) = Query::<LangQuery>::try_from_uri(&parts.uri)
+                    && let Some(language) = asked.lang.as_deref().and_then(Language::parse)
+                {
+                    session.language = language;
+                }
+                Ok(Self(session))
+            }
             Ok(None) => Err(see_other("/console/sign-in")),
             Err(error) => {
                 tracing::error!(%error, "a console session could not be read");

@@ -343,6 +343,10 @@ fn detail_value(t: &super::texts::Texts, key: &str, value: &serde_json::Value) -
             },
             "service" => t.service_label(s),
             "type" | "request_type" => t.request_type(s).into(),
+            // A notice version or a hash: its first characters name it, as Git does.
+            _ if s.starts_with("sha256:") && s.chars().count() > 19 => {
+                format!("{}…", s.chars().take(19).collect::<String>())
+            }
             _ => s.replace('_', " "),
         },
         Value::Array(items) => items

@@ -537,25 +537,8 @@ impl Texts {
 
     /// What a processor's service code means (`crm` → "CRM (customer relations)").
     pub fn service_label(&self, raw: &str) -> String {
-        let fr = self.is_fr();
-        let (f, e) = match raw {
-            "emailing" => ("Envoi d'e-mails", "Emailing"),
-            "crm" => (
-                "Gestion de la relation client (CRM)",
-                "Customer relations (CRM)",
-            ),
-            "cms" => ("Gestion du site (CMS)", "Website management (CMS)"),
-            "hosting" => ("Hébergement", "Hosting"),
-            "cms_hosting" => ("Hébergement du site", "Website hosting"),
-            "helpdesk" => ("Support client", "Customer support"),
-            "analytics" => ("Mesure d'audience", "Audience measurement"),
-            "payment" => ("Paiement", "Payment"),
-            "advertising" => ("Publicité", "Advertising"),
-            "other" => ("Autre service", "Other service"),
-            // A service typed through the API: shown as written, underscores as spaces.
-            other => return other.replace('_', " "),
-        };
-        if fr { f } else { e }.to_string()
+        let words = registre_domain::words::service(raw);
+        if self.is_fr() { words.fr } else { words.en }
     }
 
     /// A legal basis (Art. 6) in words.
