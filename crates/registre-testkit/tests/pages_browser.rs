@@ -156,6 +156,27 @@ async fn walk_every_page_family(app: TestApp, client: Client) {
     click(&client, "form.form button[type=submit]").await;
     text_of(&client, ".success-mark").await;
     check.page(&client, "thanks-contact-fr").await;
+    // The person's receipt of the seeded consent, in both languages.
+    let (_, consents) = app
+        .post("/api/v1/subjects/consents", json!({"email": PERSON}))
+        .await;
+    let event_id = consents["purposes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["history"].as_array().cloned().unwrap_or_default())
+        .find_map(|e| e["event_id"].as_str().map(str::to_string))
+        .expect("the seeded consent event");
+    let receipt_path = format!("/r/{}", app.app.receipt_token(event_id.parse().unwrap()));
+    for lang in ["fr", "en"] {
+        go(&client, &app, &format!("{receipt_path}?lang={lang}")).await;
+        check.page(&client, &format!("receipt-{lang}")).await;
+    }
+    // The whole privacy policy.
+    for lang in ["fr", "en"] {
+        go(&client, &app, &format!("/policy?lang={lang}")).await;
+        check.page(&client, &format!("policy-{lang}")).await;
+    }
     // The error page of an unknown form or path.
     go(&client, &app, "/f/no-such-form?lang=fr").await;
     check.page(&client, "error-unknown-form-fr").await;

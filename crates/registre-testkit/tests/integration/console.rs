@@ -1324,3 +1324,28 @@ async fn lang_in_the_address_shows_a_console_page_in_that_language_without_chang
         "the user's choice is kept"
     );
 }
+
+/// #15 item 3: a fresh installation's registers say they are empty, in a sentence that says
+/// what to do; never an empty table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_register_says_so_in_a_sentence_not_an_empty_table() {
+    let app = registre_testkit::spawn_app_with(Backend::Sqlite, false)
+        .await
+        .expect("server");
+    user(&app, "dpo@exemple.fr", Role::Dpo).await;
+    let session = signed_in(&app, "dpo@exemple.fr").await;
+    for (path, sentence) in [
+        ("/console/purposes", "Aucune finalité n'est déclarée"),
+        ("/console/touchpoints", "Aucun formulaire n'est publié"),
+        ("/console/ropa", "Le registre est vide"),
+    ] {
+        let (status, html) = page(&app, &session, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let text = html.replace("&#39;", "'");
+        assert!(text.contains(sentence), "{path}: {html}");
+        assert!(
+            !html.contains("<tbody>\n</tbody>") && !html.contains("<tbody></tbody>"),
+            "{path}"
+        );
+    }
+}

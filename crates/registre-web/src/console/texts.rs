@@ -330,6 +330,10 @@ texts! {
     choose_role: "Choisissez un rôle.", "Choose a role.";
     last_admin: "L'organisation doit garder au moins un administrateur actif : rien n'a été modifié.", "The organisation must keep at least one active administrator: nothing was changed.";
     no_users: "Aucun utilisateur : créez-en un ci-dessous.", "No user yet: create one below.";
+    no_api_keys: "Aucune clé d'API : créez-en une ci-dessous pour relier un outil (CRM, site, emailing).", "No API key yet: create one below to connect a tool (CRM, website, emailing).";
+    no_purposes_yet: "Aucune finalité n'est déclarée : ajoutez-en une par l'API ou chargez l'organisation de démonstration.", "No purpose is declared yet: add one through the API or load the demo organisation.";
+    no_touchpoints_yet: "Aucun formulaire n'est publié : publiez-en un depuis le catalogue ou par l'API.", "No form is published yet: publish one from the catalogue or through the API.";
+    no_activities: "Le registre est vide tant qu'aucune finalité n'est déclarée.", "The record is empty until a purpose is declared.";
     reset_title: "Choisir un nouveau mot de passe", "Choose a new password";
     new_password: "Nouveau mot de passe", "New password";
     confirm_password: "Le même, une seconde fois", "The same again";
