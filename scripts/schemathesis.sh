@@ -31,7 +31,8 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
 fi
 
 step "Build"
-cargo build -q -p registre
+# The same targets and features as the test step, so that after it nothing is rebuilt.
+cargo build -q --workspace --all-targets
 BIN="$CARGO_TARGET_DIR/debug/registre"
 
 step "Server"

@@ -30,6 +30,7 @@ mod retention;
 mod ropa;
 pub mod subjects;
 pub mod tokens;
+pub mod tree;
 pub mod users;
 pub mod webhooks;
 

@@ -58,6 +58,10 @@ impl VerifyingKey {
         hex::encode(self.0.to_bytes())
     }
 
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// Key identifier used as the JWS `kid`: the first 16 hex digits of SHA-256(public key).
     pub fn kid(&self) -> String {
         crate::sha256_hex(&self.0.to_bytes())[..16].to_string()

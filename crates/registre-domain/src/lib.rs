@@ -13,6 +13,8 @@ pub mod error;
 pub mod keys;
 pub mod ledger;
 pub mod localised;
+pub mod merkle;
+pub mod note;
 pub mod notice;
 pub mod organisation;
 pub mod policy;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 store_tests!(
     a_signed_checkpoint_verifies_with_the_published_key_alone,
+    the_merkle_checkpoint_and_its_proofs_verify_with_the_published_note_key_alone,
     a_byte_changed_in_an_event_row_is_named_by_verify,
     a_chain_rewritten_after_a_checkpoint_is_caught_by_the_checkpoint,
     an_export_verifies_offline_with_only_the_published_key,
@@ -514,4 +515,190 @@ async fn chain_links_are_the_stored_events_hashed(app: TestApp) {
         let (_, verify) = app.get("/api/v1/ledger/verify").await;
         assert_eq!(verify["first_broken_seq"], 3, "{verify}");
     }
+}
+
+async fn text_of(app: &TestApp, path: &str, key: Option<&str>) -> (StatusCode, String, String) {
+    let mut request = app.client.get(format!("{}{path}", app.url));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+fn hash_of(b64: &Value) -> registre_domain::merkle::Hash {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+/// #18 item 1: the ledger as an RFC 9162 tree. The checkpoint is a C2SP signed note that
+/// opens with the key published for note tools; an event's inclusion proof leads to the
+/// checkpoint's root; a later tree is proved to extend an earlier one; nonsense sizes and
+/// unknown events are clear errors.
+async fn the_merkle_checkpoint_and_its_proofs_verify_with_the_published_note_key_alone(
+    app: TestApp,
+) {
+    use registre_domain::{merkle, note};
+    let mut events = Vec::new();
+    for i in 0..5 {
+        let (status, event) = app
+            .post(
+                "/api/v1/consents",
+                json!({"subject": {"email": format!("tree{i}@example.org")}, "purpose": "newsletter", "action": "grant"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        events.push(event);
+    }
+    // The verifier key, published without authentication.
+    let (status, _, vkey) = text_of(&app, "/.well-known/registre/ledger-note-key", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The key's base64 may hold '+' itself: the name and the hash come first, then all the rest.
+    let mut parts = vkey.trim().splitn(3, '+');
+    let name = parts.next().unwrap().to_string();
+    let _hash = parts.next().unwrap();
+    let key_bytes = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(parts.next().unwrap())
+            .unwrap()
+    };
+    assert_eq!(key_bytes.len(), 33);
+    assert_eq!(key_bytes[0], 1, "Ed25519");
+    let hex: String = key_bytes[1..].iter().map(|b| format!("{b:02x}")).collect();
+    let key = VerifyingKey::from_hex(&hex).unwrap();
+
+    let (status, content_type, checkpoint) =
+        text_of(&app, "/api/v1/ledger/checkpoint", Some(&app.admin_key)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let opened = note::open_checkpoint(&checkpoint, &name, &key).unwrap();
+    let (_, verified) = app.get("/api/v1/ledger/verify").await;
+    let length = verified["length"].as_u64().unwrap();
+    assert_eq!(opened.size, length);
+    assert_eq!(opened.origin, name);
+
+    // Every event is proved in the checkpoint's tree.
+    let (_, since) = app.get("/api/v1/ledger/verify").await;
+    assert_eq!(since["length"].as_u64().unwrap(), length);
+    for event in &events {
+        let id = event["event_id"].as_str().unwrap();
+        let (status, proof) = app
+            .get(&format!("/api/v1/ledger/proofs/inclusion?event_id={id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{proof}");
+        let path: Vec<merkle::Hash> = proof["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash_of)
+            .collect();
+        let leaf = merkle::leaf_hash(&{
+            let h = event["hash"].as_str().unwrap();
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        });
+        assert_eq!(
+            hash_of(&proof["leaf_hash"]),
+            leaf,
+            "the leaf is the event's hash"
+        );
+        assert_eq!(
+            proof["leaf_index"].as_u64().unwrap(),
+            event["seq"].as_u64().unwrap() - 1
+        );
+        assert!(merkle::verify_inclusion(
+            proof["leaf_index"].as_u64().unwrap(),
+            proof["tree_size"].as_u64().unwrap(),
+            &leaf,
+            &path,
+            &opened.root
+        ));
+        // The proof carries its own checkpoint, which opens too.
+        let carried =
+            note::open_checkpoint(proof["checkpoint"].as_str().unwrap(), &name, &key).unwrap();
+        assert_eq!(carried.root, opened.root);
+    }
+
+    // More events later: the new tree extends the old one.
+    for i in 5..8 {
+        app.post(
+            "/api/v1/consents",
+            json!({"subject": {"email": format!("tree{i}@example.org")}, "purpose": "newsletter", "action": "grant"}),
+        )
+        .await;
+    }
+    let (_, _, later) = text_of(&app, "/api/v1/ledger/checkpoint", Some(&app.admin_key)).await;
+    let later = note::open_checkpoint(&later, &name, &key).unwrap();
+    assert_eq!(later.size, opened.size + 3);
+    let (status, proof) = app
+        .get(&format!(
+            "/api/v1/ledger/proofs/consistency?from={}&to={}",
+            opened.size, later.size
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+    let path: Vec<merkle::Hash> = proof["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hash_of)
+        .collect();
+    assert!(merkle::verify_consistency(
+        opened.size,
+        later.size,
+        &opened.root,
+        &later.root,
+        &path
+    ));
+    assert!(!merkle::verify_consistency(
+        opened.size,
+        later.size,
+        &merkle::leaf_hash(b"forged"),
+        &later.root,
+        &path
+    ));
+
+    for bad in [
+        "from=0&to=3",
+        "from=4&to=3",
+        &format!("from=1&to={}", later.size + 1),
+    ] {
+        let (status, answer) = app
+            .get(&format!("/api/v1/ledger/proofs/consistency?{bad}"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("from"),
+            "{answer}"
+        );
+    }
+    let (status, answer) = app
+        .get(&format!(
+            "/api/v1/ledger/proofs/inclusion?event_id={}",
+            uuid::Uuid::nil()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (status, _, _) = text_of(&app, "/api/v1/ledger/checkpoint", None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the checkpoint needs a key, like the ledger"
+    );
 }

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::IntoResponse;
+use registre_app::tree::{ConsistencyProof, InclusionProof};
 use registre_domain::proof::{Checkpoint, LedgerReport};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,6 +19,85 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_ledger))
         .routes(routes!(list_checkpoints, sign_checkpoint))
         .routes(routes!(ledger_key))
+        .routes(routes!(checkpoint_note))
+        .routes(routes!(inclusion_proof))
+        .routes(routes!(consistency_proof))
+        .routes(routes!(ledger_note_key))
+}
+
+/// The latest checkpoint of the ledger's Merkle tree (RFC 9162) as a C2SP signed note:
+/// origin, tree size, base64 root hash, a blank line, the Ed25519 signature line. Checked
+/// with the key of `/.well-known/registre/ledger-note-key`.
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", tag = "ledger",
+    responses((status = 200, description = "A C2SP signed note", content_type = "text/plain", body = String)))]
+async fn checkpoint_note(
+    caller: Caller<Read>,
+    State(state): State<AppState>,
+) -> ApiResult<impl IntoResponse> {
+    let note = state.app.checkpoint_note(&caller.principal).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct InclusionQuery {
+    /// The ledger event to prove.
+    event_id: uuid::Uuid,
+}
+
+/// The RFC 9162 inclusion proof of one event in the tree of the current head, with that
+/// tree's signed checkpoint. Hashes are base64.
+#[utoipa::path(get, path = "/api/v1/ledger/proofs/inclusion", tag = "ledger", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 404, body = crate::error::ErrorBody)))]
+async fn inclusion_proof(
+    caller: Caller<Read>,
+    State(state): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> ApiResult<axum::Json<InclusionProof>> {
+    Ok(axum::Json(
+        state
+            .app
+            .inclusion_proof(&caller.principal, query.event_id)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ConsistencyQuery {
+    /// The earlier tree size, at least 1.
+    from: i64,
+    /// The later tree size, at most the ledger's length.
+    to: i64,
+}
+
+/// The RFC 9162 consistency proof that the tree of `from` events is a prefix of the tree
+/// of `to` events: nothing before `from` was rewritten or removed. Hashes are base64.
+#[utoipa::path(get, path = "/api/v1/ledger/proofs/consistency", tag = "ledger", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 422, body = crate::error::ErrorBody)))]
+async fn consistency_proof(
+    caller: Caller<Read>,
+    State(state): State<AppState>,
+    Query(query): Query<ConsistencyQuery>,
+) -> ApiResult<axum::Json<ConsistencyProof>> {
+    Ok(axum::Json(
+        state
+            .app
+            .consistency_proof(&caller.principal, query.from, query.to)
+            .await?,
+    ))
+}
+
+/// The checkpoints' verifier key in the signed-note format (`name+hash+base64 key`), as
+/// note tools (Go's `sumdb/note`, C2SP witnesses) read it. No key needed.
+#[utoipa::path(get, path = "/.well-known/registre/ledger-note-key", tag = "ledger", security(()),
+    responses((status = 200, description = "A note verifier key", content_type = "text/plain", body = String)))]
+async fn ledger_note_key(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        format!("{}\n", state.app.ledger_note_key()),
+    )
 }
 
 /// Checks the whole consent ledger: every event's hash and link, and every signed
