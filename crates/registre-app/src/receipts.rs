@@ -51,22 +51,15 @@ fn collection_method(
 
 /// How long the data is kept, in words of `language` ("3 ans", "1 year").
 fn termination(retention_days: i64, language: Language) -> String {
-    let (count, fr, en) = if retention_days % 365 == 0 {
-        (retention_days / 365, ("an", "ans"), ("year", "years"))
-    } else if retention_days % 30 == 0 {
-        (retention_days / 30, ("mois", "mois"), ("month", "months"))
-    } else {
-        (retention_days, ("jour", "jours"), ("day", "days"))
-    };
-    let plural = count != 1;
+    let kept = registre_domain::words::retention(retention_days);
     match language {
         Language::Fr => format!(
-            "Jusqu'au retrait du consentement ; données conservées {count} {} au plus",
-            if plural { fr.1 } else { fr.0 }
+            "Jusqu'au retrait du consentement ; données conservées {} au plus",
+            kept.fr
         ),
         Language::En => format!(
-            "Until the consent is withdrawn; data kept for {count} {} at most",
-            if plural { en.1 } else { en.0 }
+            "Until the consent is withdrawn; data kept for {} at most",
+            kept.en
         ),
     }
 }

@@ -94,18 +94,11 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let app = &state.app;
-    let organisation = match app.organisation().await {
-        Ok(organisation) => organisation,
-        Err(error) => {
-            let t = layout::choose_language(query.lang.as_deref(), &headers, Default::default());
-            return pages::failure(app, t, error).await;
-        }
-    };
-    let t = layout::choose_language(
-        query.lang.as_deref(),
-        &headers,
-        organisation.default_language,
-    );
+    let (organisation, t) =
+        match pages::organisation_and_language(app, query.lang.as_deref(), &headers).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let (touchpoints, purposes) = match (app.touchpoints().await, app.purposes().await) {
         (Ok(touchpoints), Ok(purposes)) => (touchpoints, purposes),
         (Err(error), _) | (_, Err(error)) => return pages::failure(app, t, error).await,

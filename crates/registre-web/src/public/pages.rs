@@ -116,6 +116,31 @@ pub async fn problem(app: &App, t: &'static Messages, problem: Problem) -> Respo
 }
 
 /// The page for an application error that is not the visitor's doing: logged, not shown.
+/// The organisation and the language of a public page (`?lang=`, else the browser's, else
+/// the organisation's); the error page when the organisation cannot be read.
+pub async fn organisation_and_language(
+    app: &App,
+    asked: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Result<
+    (
+        registre_domain::organisation::Organisation,
+        &'static Messages,
+    ),
+    Response,
+> {
+    match app.organisation().await {
+        Ok(organisation) => {
+            let t = crate::layout::choose_language(asked, headers, organisation.default_language);
+            Ok((organisation, t))
+        }
+        Err(error) => {
+            let t = crate::layout::choose_language(asked, headers, Default::default());
+            Err(failure(app, t, error).await)
+        }
+    }
+}
+
 pub async fn failure(app: &App, t: &'static Messages, error: AppError) -> Response {
     match error {
         AppError::NotFound(_) => problem(app, t, Problem::NotFound).await,

@@ -75,18 +75,11 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let app = &state.app;
-    let organisation = match app.organisation().await {
-        Ok(organisation) => organisation,
-        Err(error) => {
-            let t = layout::choose_language(query.lang.as_deref(), &headers, Default::default());
-            return pages::failure(app, t, error).await;
-        }
-    };
-    let t = layout::choose_language(
-        query.lang.as_deref(),
-        &headers,
-        organisation.default_language,
-    );
+    let (organisation, t) =
+        match pages::organisation_and_language(app, query.lang.as_deref(), &headers).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let policy = match app.privacy_policy(query.version.as_deref()).await {
         Ok(policy) => policy,
         Err(AppError::NotFound(_)) => return pages::problem(app, t, Problem::NotFound).await,

@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use registre_app::{App, AppError};
+use registre_app::{App, AppError, PersonReceipt};
 use registre_domain::Language;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -56,6 +56,22 @@ async fn language_of(app: &App, asked: Option<&str>, headers: &HeaderMap) -> &'s
     layout::choose_language(asked, headers, default)
 }
 
+/// The receipt a person's link names, in the language asked; the localised 404 or error
+/// page otherwise.
+async fn person_receipt(
+    app: &App,
+    token: &str,
+    asked: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(PersonReceipt, &'static Messages), Response> {
+    let t = language_of(app, asked, headers).await;
+    match app.receipt_for_person(token, Some(t.language)).await {
+        Ok(found) => Ok((found, t)),
+        Err(AppError::NotFound(_)) => Err(pages::problem(app, t, Problem::NotFound).await),
+        Err(error) => Err(pages::failure(app, t, error).await),
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -63,11 +79,9 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let app = &state.app;
-    let t = language_of(app, query.lang.as_deref(), &headers).await;
-    let found = match app.receipt_for_person(&token, Some(t.language)).await {
+    let (found, t) = match person_receipt(app, &token, query.lang.as_deref(), &headers).await {
         Ok(found) => found,
-        Err(AppError::NotFound(_)) => return pages::problem(app, t, Problem::NotFound).await,
-        Err(error) => return pages::failure(app, t, error).await,
+        Err(response) => return response,
     };
     let organisation = match app.organisation().await {
         Ok(organisation) => organisation,
@@ -115,11 +129,9 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Response {
     let app = &state.app;
-    let t = language_of(app, query.lang.as_deref(), &headers).await;
-    let found = match app.receipt_for_person(&token, Some(t.language)).await {
+    let (found, t) = match person_receipt(app, &token, query.lang.as_deref(), &headers).await {
         Ok(found) => found,
-        Err(AppError::NotFound(_)) => return pages::problem(app, t, Problem::NotFound).await,
-        Err(error) => return pages::failure(app, t, error).await,
+        Err(response) => return response,
     };
     let body = match serde_json::to_vec_pretty(&found.receipt) {
         Ok(body) => body,
