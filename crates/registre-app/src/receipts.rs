@@ -22,6 +22,9 @@ pub struct ConsentReceipt {
     pub receipt: serde_json::Value,
     /// The receipt signed with the ledger key (EdDSA); its payload is `receipt`.
     pub jws: String,
+    /// The event's RFC 9162 inclusion proof in the ledger's tree when the receipt was made,
+    /// with that tree's signed checkpoint: `registre verify-receipt` checks it offline.
+    pub proof: crate::tree::InclusionProof,
 }
 
 fn collection_method(
@@ -246,8 +249,13 @@ impl App {
             "key_id": key.kid(),
         });
         let jws = registre_crypto::sign_jws(&self.signing_key(), &receipt)?;
+        let proof = self.inclusion_of(&event).await?;
         Ok(PersonReceipt {
-            receipt: ConsentReceipt { receipt, jws },
+            receipt: ConsentReceipt {
+                receipt,
+                jws,
+                proof,
+            },
             event,
             purpose,
             touchpoint_title,

@@ -114,6 +114,16 @@ impl App {
             .event(event_id)
             .await?
             .ok_or_else(|| AppError::not_found("event"))?;
+        self.inclusion_of(&event).await
+    }
+
+    /// The inclusion proof of `event` in the tree of the current head (what every receipt
+    /// carries).
+    pub(crate) async fn inclusion_of(
+        &self,
+        event: &registre_domain::ledger::ConsentEvent,
+    ) -> AppResult<InclusionProof> {
+        let event_id = event.event_id;
         let (size, _) = self.store().ledger_head().await?;
         let leaves = self.leaves(size).await?;
         let index = (event.seq - 1) as usize;

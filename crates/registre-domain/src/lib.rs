@@ -21,6 +21,7 @@ pub mod policy;
 pub mod processor;
 pub mod proof;
 pub mod purpose;
+pub mod receipt_check;
 pub mod request;
 pub mod retention;
 pub mod role;

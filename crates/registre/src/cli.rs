@@ -53,6 +53,10 @@ pub enum Command {
     /// Checks the ledger (with its signed checkpoints) and audit chains, or a ledger export
     /// with --file; names the first broken sequence number; exit 1 on any break.
     Verify(VerifyArgs),
+    /// Checks a consent receipt offline: its signature, its event's inclusion proof against
+    /// the checkpoint it carries, and with --checkpoint that the event is still in a later
+    /// ledger; exit 1 when the receipt does not prove itself.
+    VerifyReceipt(VerifyReceiptArgs),
     /// The consent ledger's proofs.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -197,6 +201,27 @@ pub struct VerifyArgs {
     /// The trusted public key: a file or text holding the JWK set of
     /// /.well-known/registre/ledger-key, one JWK, or the key in hex. Default: the data dir's
     /// key, or with --file the keys the export carries.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyReceiptArgs {
+    /// The receipt as downloaded (`/r/{token}/receipt.json` or
+    /// `GET /api/v1/consents/{event_id}/receipt`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// A later checkpoint (`GET /api/v1/ledger/checkpoint`, a C2SP signed note) the event
+    /// must still be in.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// The consistency proof from the receipt's tree to the later checkpoint's
+    /// (`GET /api/v1/ledger/proofs/consistency?from=N&to=M`), when their sizes differ.
+    #[arg(long, value_name = "FILE", requires = "checkpoint")]
+    pub consistency: Option<PathBuf>,
+    /// The trusted public key, as for `registre verify --key`. Default: the data dir's key
+    /// when there is one, else the key the receipt names (compare it with
+    /// /.well-known/registre/ledger-key).
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
 }

@@ -1,5 +1,5 @@
 //! `registre verify`, `registre ledger export`, `registre import consents`.
-use crate::cli::{GlobalOptions, VerifyArgs};
+use crate::cli::{GlobalOptions, VerifyArgs, VerifyReceiptArgs};
 use crate::setup::{existing_ledger_keys, open_app, open_store_read_only};
 use anyhow::{Context, Result, bail};
 use registre_app::Principal;
@@ -211,4 +211,68 @@ pub async fn checkpoint(global: &GlobalOptions) -> Result<ExitCode> {
         checkpoint.id, checkpoint.seq, checkpoint.head, checkpoint.key_id
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
+}
+
+/// `registre verify-receipt FILE [--checkpoint FILE [--consistency FILE]] [--key KEY]`.
+pub fn verify_receipt(global: &GlobalOptions, args: VerifyReceiptArgs) -> Result<ExitCode> {
+    let file = read_json(&args.file)?;
+    let (keys, source) = match args.key.as_deref() {
+        Some(key) => (read_keys(key)?, "given"),
+        None => {
+            let local = existing_ledger_keys(&global.data_dir)?;
+            if local.is_empty() {
+                let named = file["receipt"]["publicKey"]
+                    .as_str()
+                    .context("no --key, no key in the data dir, and the receipt names none")?;
+                (
+                    vec![VerifyingKey::from_hex(named).context("the receipt's publicKey")?],
+                    "named by the receipt; compare with /.well-known/registre/ledger-key",
+                )
+            } else {
+                (local, "the data dir's")
+            }
+        }
+    };
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        })
+        .transpose()?;
+    let consistency = args.consistency.as_deref().map(read_json).transpose()?;
+    let later = checkpoint
+        .as_deref()
+        .map(|checkpoint| registre_domain::receipt_check::Later {
+            checkpoint,
+            consistency: consistency.as_ref(),
+        });
+    let ids: Vec<String> = keys.iter().map(VerifyingKey::kid).collect();
+    println!("keys ({source}): {}", ids.join(", "));
+    match registre_domain::receipt_check::verify(&file, &keys, later) {
+        Ok(verdict) => {
+            println!(
+                "{}: ok, event {} (seq {}) signed and in the ledger {} of {} events",
+                args.file.display(),
+                verdict.event_id,
+                verdict.seq,
+                verdict.origin,
+                verdict.tree_size
+            );
+            if let Some(size) = verdict.still_in {
+                println!("  still there in the later checkpoint of {size} events");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            println!("{}: DOES NOT PROVE ITSELF: {problem}", args.file.display());
+            Ok(ExitCode::from(1))
+        }
+    }
 }

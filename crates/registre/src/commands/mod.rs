@@ -64,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::AuditForm(args) => audit_form::run(args).await,
         Command::Verify(args) => ledger::verify(&global, args).await,
+        Command::VerifyReceipt(args) => ledger::verify_receipt(&global, args),
         Command::Ledger(LedgerCommand::Export { file }) => ledger::export(&global, &file).await,
         Command::Ledger(LedgerCommand::Checkpoint) => ledger::checkpoint(&global).await,
         Command::Import(ImportCommand::Consents { file }) => {
