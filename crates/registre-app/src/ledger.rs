@@ -47,7 +47,7 @@ const LINKS_PAGE: i64 = 50_000;
 /// its first error. Pages are independent (each link carries its own hashes), so one per
 /// core is read and hashed at a time, and one more waits while the visit goes through the
 /// page before it.
-async fn walk_links(
+pub(crate) async fn walk_links(
     store: &dyn Store,
     after: i64,
     upto: i64,

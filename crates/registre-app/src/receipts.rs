@@ -80,7 +80,9 @@ fn receipt_mac(app: &App, event_id: Uuid) -> [u8; 16] {
 /// A receipt as its person reads it: the signed receipt and the event it proves.
 #[derive(Clone, Debug)]
 pub struct PersonReceipt {
-    pub receipt: ConsentReceipt,
+    /// The receipt's fields, before signing: [`App::signed_receipt`] signs and proves them
+    /// for whoever downloads it; the page a person reads needs neither.
+    pub body: serde_json::Value,
     pub event: ConsentEvent,
     pub purpose: Purpose,
     /// The touchpoint's title in the receipt's language, when the event came from one.
@@ -97,7 +99,8 @@ impl App {
     ) -> AppResult<ConsentReceipt> {
         by.require(Permission::Read)?;
         let language = self.organisation().await?.default_language;
-        Ok(self.signed_receipt(event_id, language).await?.receipt)
+        let found = self.receipt_of(event_id, language).await?;
+        self.signed_receipt(&found).await
     }
 
     /// The person's own link to the receipt of one of their consent events: the event id
@@ -136,13 +139,23 @@ impl App {
             Some(language) => language,
             None => self.organisation().await?.default_language,
         };
-        match self.signed_receipt(event_id, language).await {
+        match self.receipt_of(event_id, language).await {
             Err(AppError::Domain(DomainError::Rule(_))) => Err(AppError::not_found("receipt")),
             other => other,
         }
     }
 
-    async fn signed_receipt(&self, event_id: Uuid, language: Language) -> AppResult<PersonReceipt> {
+    /// The receipt signed with the ledger key, with its event's inclusion proof in the
+    /// current tree and that tree's checkpoint: what a downloaded receipt holds.
+    pub async fn signed_receipt(&self, found: &PersonReceipt) -> AppResult<ConsentReceipt> {
+        Ok(ConsentReceipt {
+            receipt: found.body.clone(),
+            jws: registre_crypto::sign_jws(&self.signing_key(), &found.body)?,
+            proof: self.inclusion_of(&found.event).await?,
+        })
+    }
+
+    async fn receipt_of(&self, event_id: Uuid, language: Language) -> AppResult<PersonReceipt> {
         let event = self
             .store()
             .event(event_id)
@@ -248,14 +261,8 @@ impl App {
             "occurred_at": registre_domain::clock::canonical_time(event.occurred_at),
             "key_id": key.kid(),
         });
-        let jws = registre_crypto::sign_jws(&self.signing_key(), &receipt)?;
-        let proof = self.inclusion_of(&event).await?;
         Ok(PersonReceipt {
-            receipt: ConsentReceipt {
-                receipt,
-                jws,
-                proof,
-            },
+            body: receipt,
             event,
             purpose,
             touchpoint_title,

@@ -64,23 +64,14 @@ impl App {
     /// The leaf hashes of the first `size` events.
     async fn leaves(&self, size: i64) -> AppResult<Vec<merkle::Hash>> {
         let mut leaves = Vec::with_capacity(size.max(0) as usize);
-        let mut after = 0;
-        while after < size {
-            let links = self
-                .store()
-                .chain_links(after, (after + 10_000).min(size))
-                .await?;
-            if links.is_empty() {
-                break;
-            }
-            for link in &links {
-                let bytes = hex::decode(&link.hash).map_err(|_| {
-                    AppError::Conflict(format!("event {} has a malformed hash", link.seq))
-                })?;
-                leaves.push(merkle::leaf_hash(&bytes));
-                after = link.seq;
-            }
-        }
+        crate::ledger::walk_links(self.store(), 0, size, |link| {
+            let bytes = hex::decode(&link.hash).map_err(|_| {
+                AppError::Conflict(format!("event {} has a malformed hash", link.seq))
+            })?;
+            leaves.push(merkle::leaf_hash(&bytes));
+            Ok(())
+        })
+        .await?;
         if leaves.len() as i64 != size {
             return Err(AppError::Conflict(format!(
                 "the ledger holds {} events, not {size}",

@@ -50,6 +50,8 @@ struct Chrome {
     organisation: String,
     authority_name: String,
     authority_url: String,
+    /// The organisation's time zone, in which the portal writes dates.
+    zone: chrono_tz::Tz,
 }
 
 async fn chrome(app: &App, language: Language) -> Chrome {
@@ -68,6 +70,10 @@ async fn chrome(app: &App, language: Language) -> Chrome {
             .as_ref()
             .map(|o| o.authority.url.clone())
             .unwrap_or_else(|| "https://www.cnil.fr".into()),
+        zone: organisation
+            .as_ref()
+            .map(|o| o.zone())
+            .unwrap_or(words::DEFAULT_TIME_ZONE),
     }
 }
 
@@ -582,11 +588,7 @@ async fn overview(
     };
     let c = chrome(app, language).await;
     let t = c.t;
-    let organisation = app.organisation().await.ok();
-    let zone = organisation
-        .as_ref()
-        .map(|o| o.zone())
-        .unwrap_or(words::DEFAULT_TIME_ZONE);
+    let zone = c.zone;
     let day = |at: chrono::DateTime<chrono::Utc>, language: Language| {
         words::date_time(at, zone, language)
     };

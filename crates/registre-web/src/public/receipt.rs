@@ -133,7 +133,11 @@ pub async fn download(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let body = match serde_json::to_vec_pretty(&found.receipt) {
+    let signed = match app.signed_receipt(&found).await {
+        Ok(signed) => signed,
+        Err(error) => return pages::failure(app, t, error).await,
+    };
+    let body = match serde_json::to_vec_pretty(&signed) {
         Ok(body) => body,
         Err(_) => return pages::problem(app, t, Problem::Internal).await,
     };
