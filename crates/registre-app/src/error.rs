@@ -22,6 +22,9 @@ pub enum AppError {
     TooLarge(String),
     #[error("cryptographic failure: {0}")]
     Crypto(#[from] registre_crypto::CryptoError),
+    /// A failure of this server that no caller can fix (serialisation, a file it keeps).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl AppError {

@@ -1,16 +1,14 @@
 //! Proofs of the consent ledger: signed checkpoints of its head, the verification of the
 //! chain against them, and the export an outside auditor checks offline.
-use crate::{App, AppError, AppResult, Principal};
+use crate::checkpoints::KnownCheckpoints;
+use crate::{App, AppError, AppResult};
 use registre_crypto::VerifyingKey;
-use registre_domain::ledger::GENESIS_HASH;
 use registre_domain::proof::{
-    ChainLink, Checkpoint, EXPORT_FORMAT, EXPORT_VERSION, ExportHeader, ExportLine, HASH_ENCODING,
-    LedgerReport, LedgerVerifier, keys_from_jwks,
+    ChainLink, EXPORT_FORMAT, EXPORT_VERSION, ExportHeader, ExportLine, HASH_ENCODING,
+    LedgerProblem, LedgerReport, LedgerVerifier, keys_from_jwks,
 };
-use registre_domain::role::Permission;
 use registre_store::Store;
 use std::io::{BufRead, Write};
-use std::time::Duration;
 use uuid::Uuid;
 
 /// Events read per page while walking the ledger.
@@ -22,19 +20,43 @@ pub fn jwks(keys: &[VerifyingKey]) -> serde_json::Value {
 }
 
 /// Walks the whole ledger held by `store`: every hash, every link, every checkpoint (with
-/// `trusted` keys), and the head recorded with the last append. Only reads, so it may run
-/// while servers write.
-pub async fn verify_store(store: &dyn Store, trusted: &[VerifyingKey]) -> AppResult<LedgerReport> {
+/// `trusted` keys) of its table and of `known` (found outside it), the head recorded with
+/// the last append, and what lies beyond that head. Only reads, so it may run while servers
+/// write.
+pub async fn verify_store(
+    store: &dyn Store,
+    trusted: &[VerifyingKey],
+    known: &KnownCheckpoints,
+) -> AppResult<LedgerReport> {
     // Checkpoints first, then the head: heads only grow, so a checkpoint beyond the head
     // read afterwards means events were cut off.
     let checkpoints = store.checkpoints_up_to(i64::MAX).await?;
     let (head_seq, head_hash) = store.ledger_head().await?;
-    let mut verifier = LedgerVerifier::new(trusted, checkpoints);
+    let in_table: std::collections::HashSet<Uuid> = checkpoints.iter().map(|c| c.id).collect();
+    let mut verifier = LedgerVerifier::new(trusted, checkpoints).with_known(known.known.clone());
+    for problem in &known.problems {
+        verifier.add_problem(problem.clone());
+    }
+    for (id, seq, entry) in &known.audited {
+        if !in_table.contains(id) {
+            verifier.add_problem(LedgerProblem {
+                seq: (*seq).max(1),
+                message: format!(
+                    "the checkpoint {id} of {seq} events, recorded in the audit log (entry {entry}), is missing from the checkpoints table"
+                ),
+            });
+        }
+    }
     walk_links(store, 0, head_seq, |link| {
         verifier.feed_link(link);
         Ok(())
     })
     .await?;
+    // A real append moves the head in its transaction: an event past it was written behind
+    // Registre's back (it would also block every later append).
+    if let Some(beyond) = store.events(head_seq, 1).await?.first() {
+        verifier.event_beyond_head(beyond.seq, head_seq);
+    }
     Ok(verifier.finish(Some((head_seq, &head_hash))))
 }
 
@@ -150,6 +172,7 @@ pub struct ExportVerification {
 pub fn verify_export(
     input: impl BufRead,
     trusted: Option<Vec<VerifyingKey>>,
+    known: &KnownCheckpoints,
 ) -> Result<ExportVerification, String> {
     let mut lines = input.lines().enumerate();
     let header = match lines.next() {
@@ -194,12 +217,17 @@ pub fn verify_export(
                 verifier
                     .get_or_insert_with(|| {
                         LedgerVerifier::new(&keys, std::mem::take(&mut checkpoints))
+                            .with_known(known.known.clone())
                     })
                     .feed(&event);
             }
         }
     }
-    let verifier = verifier.unwrap_or_else(|| LedgerVerifier::new(&keys, checkpoints));
+    let mut verifier = verifier
+        .unwrap_or_else(|| LedgerVerifier::new(&keys, checkpoints).with_known(known.known.clone()));
+    for problem in &known.problems {
+        verifier.add_problem(problem.clone());
+    }
     let report = verifier.finish(Some((header.length, &header.head)));
     Ok(ExportVerification {
         report,
@@ -228,100 +256,10 @@ impl App {
         jwks(&self.ledger_keys())
     }
 
-    /// Walks the whole ledger chain and its checkpoints.
+    /// Walks the whole ledger chain and its checkpoints, those of its table and those
+    /// known outside it (the checkpoint log, the audit log).
     pub async fn verify_ledger(&self) -> AppResult<LedgerReport> {
-        verify_store(self.store(), &self.ledger_keys()).await
-    }
-
-    /// Signs the current head, after checking every event since the last checkpoint this
-    /// key signed (from the start when there is none): a head is never signed blind.
-    /// `by` is the person who asked, or `None` for the periodic signer.
-    pub async fn sign_checkpoint(&self, by: Option<&Principal>) -> AppResult<Checkpoint> {
-        if let Some(by) = by {
-            by.require(Permission::ManageRegisters)?;
-        }
-        let trusted = self.ledger_keys();
-        let (head_seq, head_hash) = self.store().ledger_head().await?;
-        let (mut seq, mut hash) = match self.store().latest_checkpoint().await? {
-            Some(last) if last.verify(&trusted).is_ok() && last.seq <= head_seq => {
-                (last.seq, last.head)
-            }
-            Some(last) if last.verify(&trusted).is_ok() => {
-                return Err(AppError::Conflict(format!(
-                    "the ledger ends at seq {head_seq} but a checkpoint was signed at seq {}: no checkpoint is signed",
-                    last.seq
-                )));
-            }
-            _ => (0, GENESIS_HASH.to_string()),
-        };
-        walk_links(self.store(), seq, head_seq, |link| {
-            if link.seq != seq + 1 || link.prev_hash != hash || !link.content_matches {
-                return Err(AppError::Conflict(format!(
-                    "the ledger does not verify at seq {}: no checkpoint is signed",
-                    seq + 1
-                )));
-            }
-            seq = link.seq;
-            hash.clone_from(&link.hash);
-            Ok(())
-        })
-        .await?;
-        if seq != head_seq || hash != head_hash {
-            return Err(AppError::Conflict(format!(
-                "the ledger ends at seq {seq} but its recorded head is seq {head_seq}: no checkpoint is signed"
-            )));
-        }
-        let checkpoint = Checkpoint::sign(&self.signing_key(), seq, &hash, self.now())?;
-        let audit = by.map(|by| {
-            self.audit_record(
-                by,
-                "ledger.checkpoint_signed",
-                format!("ledger_checkpoint:{}", checkpoint.id),
-                serde_json::json!({"seq": seq}),
-            )
-        });
-        self.store()
-            .insert_checkpoint(&checkpoint, audit.as_ref())
-            .await?;
-        Ok(checkpoint)
-    }
-
-    /// Checkpoints, newest first.
-    pub async fn checkpoints(
-        &self,
-        by: &Principal,
-        before: Option<Uuid>,
-        limit: i64,
-    ) -> AppResult<Vec<Checkpoint>> {
-        by.require(Permission::Read)?;
-        Ok(self.store().recent_checkpoints(before, limit).await?)
-    }
-
-    /// Signs the head every `interval` when it moved since the last checkpoint. Runs until
-    /// the process ends: spawn it from `serve`.
-    pub async fn checkpoint_loop(self, interval: Duration) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match self.checkpoint_if_moved().await {
-                Ok(Some(checkpoint)) => {
-                    tracing::info!(seq = checkpoint.seq, "signed a ledger checkpoint")
-                }
-                Ok(None) => {}
-                Err(error) => tracing::error!(%error, "cannot sign a ledger checkpoint"),
-            }
-        }
-    }
-
-    /// Signs a checkpoint unless the latest one already covers the head.
-    pub async fn checkpoint_if_moved(&self) -> AppResult<Option<Checkpoint>> {
-        let (head_seq, _) = self.store().ledger_head().await?;
-        if let Some(last) = self.store().latest_checkpoint().await?
-            && last.seq == head_seq
-        {
-            return Ok(None);
-        }
-        self.sign_checkpoint(None).await.map(Some)
+        let known = self.known_checkpoints(&[]).await?;
+        verify_store(self.store(), &self.ledger_keys(), &known).await
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod breaches;
 mod catalogue;
+pub mod checkpoints;
 mod consents;
 pub mod console;
 pub mod demo;
@@ -65,6 +66,10 @@ pub struct AppConfig {
     /// Base URL of public links (forms, portal, mail).
     pub public_url: String,
     pub mail: mail::MailConfig,
+    /// The file every signed checkpoint is appended to, outside the database.
+    pub checkpoint_log: std::path::PathBuf,
+    /// How often the head is signed while events arrive.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 impl AppConfig {
@@ -81,6 +86,8 @@ impl AppConfig {
                     .ok()
                     .filter(|s| !s.trim().is_empty()),
             },
+            checkpoint_log: checkpoints::checkpoint_log_path(data_dir),
+            checkpoint_interval: checkpoints::checkpoint_interval(),
         }
     }
 }
@@ -147,6 +154,8 @@ struct Inner {
     webhooks_generation: std::sync::atomic::AtomicU64,
     /// Counters of the privacy portal's sign-in requests, per address and per IP.
     rate_limits: rate_limit::RateLimiter,
+    /// The tree of the last checkpoint this process signed; held while signing.
+    signed_tree: tokio::sync::Mutex<Option<checkpoints::SignedTree>>,
 }
 
 impl App {
@@ -179,8 +188,13 @@ impl App {
                 rate_limits: rate_limit::RateLimiter::default(),
                 organisation_cache: RwLock::new(None),
                 touchpoints_cache: RwLock::new(None),
+                signed_tree: tokio::sync::Mutex::new(None),
             }),
         }
+    }
+
+    pub(crate) fn inner_signed_tree(&self) -> &tokio::sync::Mutex<Option<checkpoints::SignedTree>> {
+        &self.inner.signed_tree
     }
 
     pub fn store(&self) -> &dyn Store {

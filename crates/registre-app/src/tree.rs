@@ -89,7 +89,7 @@ impl App {
         Ok(self.note_of(size as u64, &merkle::root(&leaves)))
     }
 
-    fn note_of(&self, size: u64, root: &merkle::Hash) -> String {
+    pub(crate) fn note_of(&self, size: u64, root: &merkle::Hash) -> String {
         note::sign_checkpoint(&self.ledger_origin(), size, root, &self.signing_key())
     }
 

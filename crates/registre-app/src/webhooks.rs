@@ -27,7 +27,7 @@ pub(crate) struct ListenedTopics {
 }
 
 /// The event types a subscription may ask for.
-pub const WEBHOOK_TOPICS: [&str; 8] = [
+pub const WEBHOOK_TOPICS: [&str; 9] = [
     "consent.granted",
     "consent.withdrawn",
     "subject.erased",
@@ -36,6 +36,8 @@ pub const WEBHOOK_TOPICS: [&str; 8] = [
     "subject.objected",
     "request.created",
     "request.due_soon",
+    // For witnesses: every signed checkpoint of the ledger (docs/ledger.md).
+    crate::checkpoints::CHECKPOINT_TOPIC,
 ];
 
 /// The outbox channel of webhook messages.

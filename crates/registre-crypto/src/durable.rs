@@ -58,6 +58,39 @@ pub fn create_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     finish(&file, path)
 }
 
+/// Appends `bytes` to the file at `path` (created mode 0600 with its directory synced when
+/// new) and syncs it before returning. A line left unfinished by a crash is ended first, so
+/// each append starts a line of its own.
+pub fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    let length = file.metadata()?.len();
+    let mut text = Vec::with_capacity(bytes.len() + 1);
+    if length > 0 {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(length - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            text.push(b'\n');
+        }
+    }
+    text.extend_from_slice(bytes);
+    // One write: appends of other processes land before or after it, never inside.
+    file.write_all(&text)?;
+    if length == 0 {
+        finish(&file, path)
+    } else {
+        file.sync_data()
+    }
+}
+
 /// Renames `from` over `to` and syncs the directory (or both directories) that changed.
 /// With `from` synced before, a reader after a power loss sees the old file or the new one.
 pub fn rename(from: &Path, to: &Path) -> io::Result<()> {

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod breach;
+pub mod checkpoint_log;
 pub mod clock;
 pub mod email;
 pub mod error;

@@ -52,6 +52,68 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
+/// The right edge of a tree being built leaf by leaf: the roots of its perfect subtrees,
+/// largest first. It gives the root of the tree so far in O(log n) memory, so a walk over
+/// millions of events can check a checkpoint of any size without keeping the leaves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// `(height, root)` of each perfect subtree, heights strictly decreasing.
+    nodes: Vec<(u32, Hash)>,
+}
+
+impl Frontier {
+    /// The number of leaves pushed.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = (0u32, leaf);
+        while let Some(&(height, left)) = self.nodes.last() {
+            if height != node.0 {
+                break;
+            }
+            self.nodes.pop();
+            node = (height + 1, node_hash(&left, &node.1));
+        }
+        self.nodes.push(node);
+        self.size += 1;
+    }
+
+    /// The roots of the perfect subtrees, largest first: with the size, all a tree needs to
+    /// grow on.
+    pub fn hashes(&self) -> Vec<Hash> {
+        self.nodes.iter().map(|(_, hash)| *hash).collect()
+    }
+
+    /// The frontier of a tree of `size` leaves from its [`Self::hashes`], or `None` when
+    /// their number is not that of the perfect subtrees of such a tree (one per bit of
+    /// `size`).
+    pub fn from_parts(size: u64, hashes: &[Hash]) -> Option<Self> {
+        let heights: Vec<u32> = (0..u64::BITS)
+            .rev()
+            .filter(|bit| size & (1 << bit) != 0)
+            .collect();
+        if heights.len() != hashes.len() {
+            return None;
+        }
+        Some(Self {
+            size,
+            nodes: heights.into_iter().zip(hashes.iter().copied()).collect(),
+        })
+    }
+
+    /// `MTH(D[size])`: the subtrees folded from the right, as RFC 9162 splits a tree.
+    pub fn root(&self) -> Hash {
+        let mut nodes = self.nodes.iter().rev();
+        let Some(&(_, last)) = nodes.next() else {
+            return empty_root();
+        };
+        nodes.fold(last, |right, (_, left)| node_hash(left, &right))
+    }
+}
+
 /// `PATH(m, D[n])`: the audit path of leaf `m`, or `None` when `m` is not a leaf.
 pub fn inclusion_proof(leaves: &[Hash], m: usize) -> Option<Vec<Hash>> {
     if m >= leaves.len() {
@@ -194,6 +256,21 @@ mod tests {
         (0..n)
             .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn the_frontier_has_the_root_of_every_prefix() {
+        let all = leaves(70);
+        let mut frontier = Frontier::default();
+        assert_eq!(frontier.root(), empty_root());
+        for n in 1..=all.len() {
+            frontier.push(all[n - 1]);
+            assert_eq!(frontier.size(), n as u64);
+            assert_eq!(frontier.root(), root(&all[..n]), "size {n}");
+            let resumed = Frontier::from_parts(n as u64, &frontier.hashes()).unwrap();
+            assert_eq!(resumed, frontier);
+        }
+        assert!(Frontier::from_parts(6, &all[..1]).is_none());
     }
 
     #[test]

@@ -121,6 +121,26 @@ pub fn open_checkpoint(
     })
 }
 
+/// Reads a checkpoint note signed, under the name on its origin line, by one of `keys`.
+pub fn open_checkpoint_by_any(
+    note: &str,
+    keys: &[VerifyingKey],
+) -> Result<NoteCheckpoint, NoteError> {
+    let origin = note
+        .lines()
+        .next()
+        .filter(|l| !l.is_empty())
+        .ok_or(NoteError::Malformed("no origin"))?;
+    let mut last = NoteError::NotSigned(origin.to_string());
+    for key in keys {
+        match open_checkpoint(note, origin, key) {
+            Ok(opened) => return Ok(opened),
+            Err(error) => last = error,
+        }
+    }
+    Err(last)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

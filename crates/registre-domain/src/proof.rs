@@ -3,6 +3,7 @@
 //! but the published public key. `docs/ledger.md` describes the encodings.
 use crate::clock::{canonical_time, truncate_to_micros};
 use crate::ledger::{ChainVerifier, ConsentEvent, GENESIS_HASH};
+use crate::merkle::{self, Frontier, Hash};
 use chrono::{DateTime, Utc};
 use registre_crypto::{CryptoError, SigningKey, VerifyingKey, sign_jws, verify_jws};
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,10 @@ pub struct LedgerReport {
     pub first_broken_seq: Option<i64>,
     /// Checkpoints whose signature verified and whose head matched the chain.
     pub checkpoints_verified: i64,
+    /// Checkpoints known outside the checkpoints table (the checkpoint log, the audit log,
+    /// notes given to `registre verify --checkpoint`) that matched the ledger.
+    #[serde(default)]
+    pub known_checkpoints_verified: i64,
     /// The latest checkpoint that verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_checkpoint: Option<CheckpointSummary>,
@@ -148,11 +153,42 @@ impl ChainLink {
     }
 }
 
+/// A checkpoint known outside the checkpoints table — the checkpoint log, the audit log, a
+/// note an auditor brings — whose signature (where it has one) was already checked. Deleting
+/// rows of the database does not make these go away: each is compared with the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownCheckpoint {
+    /// Where it was found, as the report names it ("the checkpoint log /var/log/...").
+    pub source: String,
+    /// The number of events it covers.
+    pub seq: i64,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// The chain hash of event `seq`, when the source holds it.
+    pub head: Option<String>,
+    /// The Merkle root (RFC 9162) of the first `seq` events, when the source holds it.
+    pub root: Option<Hash>,
+}
+
+impl KnownCheckpoint {
+    fn signed(&self) -> String {
+        match self.signed_at {
+            Some(at) => format!(" signed {}", canonical_time(at)),
+            None => String::new(),
+        }
+    }
+}
+
 /// Walks the events in sequence order, page after page, checking each hash and link, and
 /// each checkpoint against the event it covers.
 #[derive(Debug)]
 pub struct LedgerVerifier {
     chain: ChainVerifier,
+    /// Checkpoints known elsewhere, by ascending seq; `next_known` is the first not yet met.
+    known: Vec<KnownCheckpoint>,
+    next_known: usize,
+    known_verified: i64,
+    /// The tree so far, kept only when a known checkpoint carries a root to compare.
+    frontier: Option<Frontier>,
     /// Checkpoints whose signature verified, by ascending seq; `next` is the first not yet met.
     checkpoints: Vec<Checkpoint>,
     next: usize,
@@ -165,6 +201,10 @@ impl LedgerVerifier {
     pub fn new(trusted: &[VerifyingKey], checkpoints: Vec<Checkpoint>) -> Self {
         let mut verifier = Self {
             chain: ChainVerifier::default(),
+            known: Vec::new(),
+            next_known: 0,
+            known_verified: 0,
+            frontier: None,
             checkpoints: Vec::with_capacity(checkpoints.len()),
             next: 0,
             verified: 0,
@@ -199,6 +239,51 @@ impl LedgerVerifier {
         }
         verifier.checkpoints.sort_by_key(|c| (c.seq, c.signed_at));
         verifier
+    }
+
+    /// Adds checkpoints known outside the checkpoints table, to be compared as the walk
+    /// meets them (before the first event is fed).
+    pub fn with_known(mut self, known: Vec<KnownCheckpoint>) -> Self {
+        for checkpoint in known {
+            if checkpoint.seq == 0 {
+                let empty = checkpoint.head.as_deref().is_none_or(|h| h == GENESIS_HASH)
+                    && checkpoint.root.is_none_or(|r| r == merkle::empty_root());
+                if empty {
+                    self.known_verified += 1;
+                } else {
+                    self.problem(
+                        1,
+                        format!(
+                            "{} holds a checkpoint of the empty ledger that is not empty",
+                            checkpoint.source
+                        ),
+                    );
+                }
+            } else {
+                self.known.push(checkpoint);
+            }
+        }
+        self.known.sort_by_key(|c| c.seq);
+        if self.known.iter().any(|c| c.root.is_some()) {
+            self.frontier = Some(Frontier::default());
+        }
+        self
+    }
+
+    /// Records an event found after the head the store recorded with the last append: written
+    /// behind the server's back (a real append moves the head in the same transaction).
+    pub fn event_beyond_head(&mut self, seq: i64, head_seq: i64) {
+        self.problem(
+            seq,
+            format!(
+                "event {seq} lies after the recorded head (seq {head_seq}): it was not appended by Registre"
+            ),
+        );
+    }
+
+    /// A problem found outside the walk (an unreadable or unsigned external checkpoint).
+    pub fn add_problem(&mut self, problem: LedgerProblem) {
+        self.problem(problem.seq, problem.message);
     }
 
     fn problem(&mut self, seq: i64, message: String) {
@@ -240,6 +325,15 @@ impl LedgerVerifier {
             };
             self.problem(seq, message);
         }
+        if let Some(frontier) = &mut self.frontier {
+            let mut leaf = [0u8; 32];
+            // A malformed stored hash already broke the chain; the leaf then is of its text.
+            match hex::decode_to_slice(&event.hash, &mut leaf) {
+                Ok(()) => frontier.push(merkle::leaf_hash(&leaf)),
+                Err(_) => frontier.push(merkle::leaf_hash(event.hash.as_bytes())),
+            }
+        }
+        self.meet_known(event);
         while let Some(checkpoint) = self.checkpoints.get(self.next) {
             if checkpoint.seq > event.seq {
                 break;
@@ -269,6 +363,39 @@ impl LedgerVerifier {
         }
     }
 
+    /// Compares the known checkpoints at or below `event` with it.
+    fn meet_known(&mut self, event: &ChainLink) {
+        while let Some(known) = self.known.get(self.next_known) {
+            if known.seq > event.seq {
+                break;
+            }
+            let known = known.clone();
+            self.next_known += 1;
+            if known.seq < event.seq {
+                // The walk skipped it: the chain has a gap there, reported by the chain.
+                continue;
+            }
+            let head_differs = known.head.as_ref().is_some_and(|h| *h != event.hash);
+            let root_differs = match (&known.root, &self.frontier) {
+                (Some(root), Some(frontier)) => frontier.root() != *root,
+                _ => false,
+            };
+            if head_differs || root_differs {
+                self.problem(
+                    known.seq,
+                    format!(
+                        "event {seq}: the ledger differs from the checkpoint of {seq} events{signed} in {source}: rewritten at or before seq {seq}",
+                        seq = known.seq,
+                        signed = known.signed(),
+                        source = known.source
+                    ),
+                );
+            } else {
+                self.known_verified += 1;
+            }
+        }
+    }
+
     fn chain_broken(&self) -> Option<i64> {
         self.chain.broken()
     }
@@ -288,6 +415,20 @@ impl LedgerVerifier {
                 format!("the ledger ends at seq {length}, but a checkpoint was signed at seq {seq}: events are missing"),
             );
         }
+        let beyond: Vec<KnownCheckpoint> = self.known[self.next_known..].to_vec();
+        for known in beyond {
+            self.problem(
+                length + 1,
+                format!(
+                    "the ledger ends at seq {length}, but {} holds a checkpoint of {} events{}: events {}..{} were cut",
+                    known.source,
+                    known.seq,
+                    known.signed(),
+                    length + 1,
+                    known.seq
+                ),
+            );
+        }
         if let Some((seq, hash)) = recorded_head
             && chain.ok
             && (seq != length || hash != chain.head)
@@ -305,6 +446,7 @@ impl LedgerVerifier {
             head: chain.head,
             first_broken_seq: first_broken_seq.or(chain.first_broken_seq),
             checkpoints_verified: self.verified,
+            known_checkpoints_verified: self.known_verified,
             last_checkpoint: self.last_verified,
             problems: self.problems,
         }

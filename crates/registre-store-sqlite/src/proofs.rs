@@ -1,5 +1,6 @@
 //! Signed checkpoints of the ledger, and the outbox as webhook deliveries see it.
 use crate::documents::append_audit;
+use crate::requests::insert_outbox;
 use crate::{SqliteStore, corrupt, map_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,6 +55,7 @@ impl CheckpointStore for SqliteStore {
         &self,
         checkpoint: &Checkpoint,
         audit: Option<&AuditRecord>,
+        outbox: &[OutboxRecord],
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO ledger_checkpoints (id, seq, head_hash, signed_at, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -69,6 +71,9 @@ impl CheckpointStore for SqliteStore {
             .map_err(map_err)?;
         if let Some(audit) = audit {
             append_audit(&mut tx, audit).await?;
+        }
+        for message in outbox {
+            insert_outbox(&mut tx, message).await?;
         }
         tx.commit().await.map_err(map_err)
     }

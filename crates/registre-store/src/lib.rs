@@ -319,11 +319,13 @@ pub trait RetentionStore: Send + Sync {
 /// Signed checkpoints of the ledger head.
 #[async_trait]
 pub trait CheckpointStore: Send + Sync {
-    /// Saves a checkpoint; the audit record when a person asked for it.
+    /// Saves a checkpoint with the audit record (when a person asked for it) and the
+    /// webhook messages that tell witnesses, in one transaction.
     async fn insert_checkpoint(
         &self,
         checkpoint: &Checkpoint,
         audit: Option<&AuditRecord>,
+        outbox: &[OutboxRecord],
     ) -> StoreResult<()>;
     /// The most recently signed checkpoint.
     async fn latest_checkpoint(&self) -> StoreResult<Option<Checkpoint>>;

@@ -141,7 +141,8 @@ async fn not_found(
 /// work.
 pub fn start_workers(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(app.clone().webhook_worker(Duration::from_secs(1)));
-    tokio::spawn(app.clone().checkpoint_loop(Duration::from_secs(300)));
+    let interval = app.config().checkpoint_interval;
+    tokio::spawn(app.clone().checkpoint_loop(interval));
     tokio::spawn(app.clone().retention_loop(registre_app::RETENTION_INTERVAL));
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(600));

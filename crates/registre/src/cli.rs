@@ -203,6 +203,12 @@ pub struct VerifyArgs {
     /// key, or with --file the keys the export carries.
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
+    /// A checkpoint kept outside the database, to compare the ledger with: a C2SP signed
+    /// note (`GET /api/v1/ledger/checkpoint`, a receipt's checkpoint) or a checkpoint log
+    /// (a copy of `ledger-checkpoints.jsonl`, a witness's record). May be repeated. The data
+    /// dir's checkpoint log and the audit log are always compared.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -168,3 +168,86 @@ async fn an_auditor_checks_an_export_offline_and_a_changed_byte_is_named() {
         stdout(&verified)
     );
 }
+
+/// Imports `rows` (email, purpose, action, occurred_at lines) as legacy consents.
+fn import(dir: &std::path::Path, data: &std::path::Path, name: &str, rows: &str) {
+    let csv = dir.join(name);
+    std::fs::write(&csv, format!("email,purpose,action,occurred_at\n{rows}")).unwrap();
+    let imported = registre(data, &["import", "consents", csv.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+}
+
+#[tokio::test]
+async fn checkpoints_outside_the_database_outlive_a_rewrite_of_it_and_resume_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(registre(&data, &["demo"]).status.success());
+    import(
+        dir.path(),
+        &data,
+        "first.csv",
+        "a@example.org,newsletter,grant,2024-01-31\nb@example.org,newsletter,grant,2024-02-01\n",
+    );
+    assert!(registre(&data, &["ledger", "checkpoint"]).status.success());
+    // Another process: it resumes the tree from the log's last line instead of rehashing.
+    import(
+        dir.path(),
+        &data,
+        "second.csv",
+        "c@example.org,newsletter,grant,2024-02-02\nd@example.org,newsletter,grant,2024-02-03\ne@example.org,newsletter,grant,2024-02-04\n",
+    );
+    let signed = registre(&data, &["ledger", "checkpoint"]);
+    assert!(signed.status.success(), "{}", stdout(&signed));
+    let log = data.join("ledger-checkpoints.jsonl");
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    // An auditor's copy of the log, elsewhere.
+    let copy = dir.path().join("auditor-copy.jsonl");
+    std::fs::copy(&log, &copy).unwrap();
+
+    // verify compares the roots the second run logged with the tree: a wrongly resumed tree
+    // would not match.
+    let verified = registre(&data, &["verify", "--checkpoint", copy.to_str().unwrap()]);
+    let text = stdout(&verified);
+    assert!(verified.status.success(), "{text}");
+    assert!(
+        text.contains("checkpoints outside the database: 6 matched"),
+        "2 in the log, 2 in the copy, 2 in the audit log: {text}"
+    );
+
+    // The checkpoints table emptied, the log deleted, and the chain cut back to 3 events with
+    // its head: the audit log's records and the auditor's copy remember.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            data.join("registre.db").display()
+        ))
+        .await
+        .unwrap();
+        for statement in [
+            "DELETE FROM ledger_checkpoints",
+            "DELETE FROM consent_events WHERE seq > 3",
+            "UPDATE chain_heads SET seq = 3, hash = (SELECT hash FROM consent_events WHERE seq = 3) WHERE chain = 'ledger'",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+        }
+    }
+    std::fs::remove_file(&log).unwrap();
+    let verified = registre(&data, &["verify", "--checkpoint", copy.to_str().unwrap()]);
+    let text = stdout(&verified);
+    assert_eq!(verified.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("ledger: BROKEN at sequence number 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("seq 2: the checkpoint")
+            && text.contains("missing from the checkpoints table"),
+        "the deleted checkpoint of 2 events is named: {text}"
+    );
+    assert!(
+        text.contains("auditor-copy.jsonl, line 2") && text.contains("events 4..5 were cut"),
+        "{text}"
+    );
+}

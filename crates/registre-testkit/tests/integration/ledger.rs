@@ -207,8 +207,12 @@ async fn an_export_verifies_offline_with_only_the_published_key(app: TestApp) {
     );
 
     let keys = published_keys(&app).await;
-    let checked =
-        registre_app::ledger::verify_export(export.as_slice(), Some(keys.clone())).unwrap();
+    let checked = registre_app::ledger::verify_export(
+        export.as_slice(),
+        Some(keys.clone()),
+        &Default::default(),
+    )
+    .unwrap();
     assert!(checked.report.ok, "{:?}", checked.report);
     assert_eq!(
         (checked.report.length, checked.report.checkpoints_verified),
@@ -224,7 +228,9 @@ async fn an_export_verifies_offline_with_only_the_published_key(app: TestApp) {
         .unwrap();
     lines[line] = lines[line].replace("\"action\":\"withdraw\"", "\"action\":\"grant\"");
     let tampered = lines.join("\n");
-    let checked = registre_app::ledger::verify_export(tampered.as_bytes(), Some(keys)).unwrap();
+    let checked =
+        registre_app::ledger::verify_export(tampered.as_bytes(), Some(keys), &Default::default())
+            .unwrap();
     assert_eq!(
         (checked.report.ok, checked.report.first_broken_seq),
         (false, Some(2))
@@ -232,8 +238,12 @@ async fn an_export_verifies_offline_with_only_the_published_key(app: TestApp) {
 
     // Checkpoints signed by another key than the published one are not trusted.
     let stranger = registre_crypto::SigningKey::generate().verifying_key();
-    let checked =
-        registre_app::ledger::verify_export(export.as_slice(), Some(vec![stranger])).unwrap();
+    let checked = registre_app::ledger::verify_export(
+        export.as_slice(),
+        Some(vec![stranger]),
+        &Default::default(),
+    )
+    .unwrap();
     assert!(!checked.report.ok);
 }
 

@@ -6,6 +6,7 @@ mod api_contract;
 mod audit_form;
 mod breaches;
 mod catalogue;
+mod checkpoints;
 mod consents;
 mod console;
 mod design;

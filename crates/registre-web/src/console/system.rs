@@ -571,18 +571,21 @@ struct WebhooksPage {
     frame: Frame,
     hooks: Vec<WebhookModel>,
     secret: Option<String>,
-    events: Vec<&'static str>,
+    events: Vec<(&'static str, bool)>,
 }
 
-const EVENTS: [&str; 7] = [
-    "consent.granted",
-    "consent.withdrawn",
-    "subject.erased",
-    "subject.rectified",
-    "subject.restricted",
-    "request.created",
-    "request.due_soon",
-];
+/// Every topic, ticked in the form unless only a witness wants it.
+fn event_choices() -> Vec<(&'static str, bool)> {
+    registre_app::webhooks::WEBHOOK_TOPICS
+        .iter()
+        .map(|topic| {
+            (
+                *topic,
+                *topic != registre_app::checkpoints::CHECKPOINT_TOPIC,
+            )
+        })
+        .collect()
+}
 
 async fn webhooks_page(
     state: &AppState,
@@ -621,7 +624,7 @@ async fn webhooks_page(
             frame,
             hooks,
             secret,
-            events: EVENTS.to_vec(),
+            events: event_choices(),
         },
     )
 }

@@ -56,13 +56,60 @@ fn print_report(name: &str, report: &LedgerReport) {
     }
 }
 
+/// Where checkpoints outside the database were looked for, and what of the ledger none of
+/// them covers yet.
+fn print_known(
+    known: &registre_app::checkpoints::KnownCheckpoints,
+    report: &LedgerReport,
+    log: &Path,
+) {
+    let mut places: Vec<String> = known
+        .sources
+        .iter()
+        .map(|(source, count)| format!("{count} in {source}"))
+        .collect();
+    if !known
+        .sources
+        .iter()
+        .any(|(s, _)| s.contains("checkpoint log"))
+    {
+        places.insert(0, format!("no checkpoint log at {}", log.display()));
+    }
+    println!(
+        "checkpoints outside the database: {} matched ({})",
+        report.known_checkpoints_verified,
+        places.join(", ")
+    );
+    let signed = known
+        .known
+        .iter()
+        .map(|k| k.seq)
+        .chain(report.last_checkpoint.as_ref().map(|c| c.seq))
+        .filter(|seq| *seq <= report.length)
+        .max()
+        .unwrap_or(0);
+    if report.ok && signed < report.length {
+        println!(
+            "not yet signed: events {}..{} (the server signs the head at its next checkpoint)",
+            signed + 1,
+            report.length
+        );
+    }
+}
+
 pub async fn verify(global: &GlobalOptions, args: VerifyArgs) -> Result<ExitCode> {
     let given_keys = args.key.as_deref().map(read_keys).transpose()?;
     if let Some(file) = &args.file {
         let reader = BufReader::new(
             std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
         );
-        let verification = match registre_app::ledger::verify_export(reader, given_keys) {
+        let keys_for_notes = match &given_keys {
+            Some(keys) => keys.clone(),
+            None => existing_ledger_keys(&global.data_dir).unwrap_or_default(),
+        };
+        let known =
+            registre_app::checkpoints::known_from_files(&keys_for_notes, None, &args.checkpoint);
+        let verification = match registre_app::ledger::verify_export(reader, given_keys, &known) {
             Ok(verification) => verification,
             Err(message) => {
                 println!("{}: BROKEN: {message}", file.display());
@@ -104,9 +151,18 @@ pub async fn verify(global: &GlobalOptions, args: VerifyArgs) -> Result<ExitCode
         Some(keys) => keys,
         None => existing_ledger_keys(&global.data_dir)?,
     };
-    let ledger = registre_app::ledger::verify_store(store.as_ref(), &keys).await?;
+    let log = registre_app::checkpoints::checkpoint_log_path(&global.data_dir);
+    let known = registre_app::checkpoints::gather_known(
+        store.as_ref(),
+        &keys,
+        Some(&log),
+        &args.checkpoint,
+    )
+    .await?;
+    let ledger = registre_app::ledger::verify_store(store.as_ref(), &keys, &known).await?;
     let audit = store.verify_audit_log().await?;
     print_report("ledger", &ledger);
+    print_known(&known, &ledger, &log);
     let mut ok = ledger.ok;
     match audit.first_broken_seq {
         None if audit.ok => println!(
