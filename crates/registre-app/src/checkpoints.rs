@@ -261,6 +261,11 @@ impl App {
             head: GENESIS_HASH.to_string(),
             frontier: Frontier::default(),
         });
+        let previous = frontier.clone();
+        // The leaves since, for the witnesses' consistency proofs (up to a bound).
+        const TAIL_LIMIT: i64 = 1 << 20;
+        let mut tail = (!self.witnesses().is_empty() && head_seq - seq <= TAIL_LIMIT)
+            .then(|| Vec::with_capacity((head_seq - seq).max(0) as usize));
         // What lies at or below the resumed tree is checked at its own sequence number.
         for known in last_known.iter().filter(|k| k.seq > 0 && k.seq <= seq) {
             let at = self.store().chain_links(known.seq - 1, known.seq).await?;
@@ -289,7 +294,11 @@ impl App {
             }
             let bytes = hex::decode(&link.hash)
                 .map_err(|_| refuse(format!("event {} has a malformed hash", link.seq)))?;
-            frontier.push(merkle::leaf_hash(&bytes));
+            let leaf = merkle::leaf_hash(&bytes);
+            frontier.push(leaf);
+            if let Some(tail) = &mut tail {
+                tail.push(leaf);
+            }
             seq = link.seq;
             head.clone_from(&link.hash);
             Ok(())
@@ -350,6 +359,13 @@ impl App {
             seq,
             head,
             frontier,
+        });
+        drop(signed_tree);
+        self.ask_witnesses(crate::witnesses::ToWitness {
+            checkpoint: checkpoint.clone(),
+            note,
+            previous,
+            tail,
         });
         Ok(checkpoint)
     }

@@ -34,6 +34,7 @@ pub mod tokens;
 pub mod tree;
 pub mod users;
 pub mod webhooks;
+pub mod witnesses;
 
 pub use access::{CreatedApiKey, Principal};
 pub use breaches::BreachView;
@@ -70,6 +71,12 @@ pub struct AppConfig {
     pub checkpoint_log: std::path::PathBuf,
     /// How often the head is signed while events arrive.
     pub checkpoint_interval: std::time::Duration,
+    /// The witnesses asked to cosign each checkpoint (`REGISTRE_WITNESSES`).
+    pub witnesses: Vec<witnesses::Witness>,
+    /// The logs this server witnesses: origin and note key (`REGISTRE_WITNESS_LOGS`).
+    pub witnessed_logs: Vec<(String, registre_crypto::VerifyingKey)>,
+    /// Where, as a witness, the latest tree cosigned of each log is kept.
+    pub witness_state: std::path::PathBuf,
 }
 
 impl AppConfig {
@@ -88,6 +95,9 @@ impl AppConfig {
             },
             checkpoint_log: checkpoints::checkpoint_log_path(data_dir),
             checkpoint_interval: checkpoints::checkpoint_interval(),
+            witnesses: Vec::new(),
+            witnessed_logs: Vec::new(),
+            witness_state: data_dir.join("witness-state.json"),
         }
     }
 }
@@ -156,6 +166,10 @@ struct Inner {
     rate_limits: rate_limit::RateLimiter,
     /// The tree of the last checkpoint this process signed; held while signing.
     signed_tree: tokio::sync::Mutex<Option<checkpoints::SignedTree>>,
+    /// The tree size each witness last cosigned, as it answered.
+    witness_sizes: Mutex<std::collections::HashMap<String, u64>>,
+    /// Held while this server, as a witness, checks and records a checkpoint.
+    witness_turn: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -189,12 +203,22 @@ impl App {
                 organisation_cache: RwLock::new(None),
                 touchpoints_cache: RwLock::new(None),
                 signed_tree: tokio::sync::Mutex::new(None),
+                witness_sizes: Mutex::new(Default::default()),
+                witness_turn: tokio::sync::Mutex::new(()),
             }),
         }
     }
 
     pub(crate) fn inner_signed_tree(&self) -> &tokio::sync::Mutex<Option<checkpoints::SignedTree>> {
         &self.inner.signed_tree
+    }
+
+    pub(crate) fn inner_witness_sizes(&self) -> &Mutex<std::collections::HashMap<String, u64>> {
+        &self.inner.witness_sizes
+    }
+
+    pub(crate) fn inner_witness_turn(&self) -> &tokio::sync::Mutex<()> {
+        &self.inner.witness_turn
     }
 
     pub fn store(&self) -> &dyn Store {

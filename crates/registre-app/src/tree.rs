@@ -62,7 +62,7 @@ impl App {
     }
 
     /// The leaf hashes of the first `size` events.
-    async fn leaves(&self, size: i64) -> AppResult<Vec<merkle::Hash>> {
+    pub(crate) async fn leaves(&self, size: i64) -> AppResult<Vec<merkle::Hash>> {
         let mut leaves = Vec::with_capacity(size.max(0) as usize);
         crate::ledger::walk_links(self.store(), 0, size, |link| {
             let bytes = hex::decode(&link.hash).map_err(|_| {

@@ -19,8 +19,9 @@ pub struct LogLine {
     pub note: String,
     /// The roots of the perfect subtrees of that tree (base64, largest first), so that a
     /// server resumes the tree here rather than rehashing the whole ledger at start. The
-    /// note's signed root vouches for them.
-    #[serde(default)]
+    /// note's signed root vouches for them. Absent on the line that adds a witness's
+    /// cosignature to a checkpoint already logged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frontier: Vec<String>,
 }
 
@@ -66,7 +67,13 @@ pub fn read(text: &str, source: &str, trusted: &[VerifyingKey]) -> ReadLog {
                     head: Some(parsed.checkpoint.head.clone()),
                     root: Some(root),
                 });
-                log.last = Some((parsed.checkpoint, frontier));
+                // A cosigned copy of the last checkpoint keeps the tree its first line had.
+                let same = log.last.as_ref().is_some_and(|(last, kept)| {
+                    last.id == parsed.checkpoint.id && kept.is_some() && frontier.is_none()
+                });
+                if !same {
+                    log.last = Some((parsed.checkpoint, frontier));
+                }
             }
             Err(reason) => log.problems.push(LedgerProblem {
                 seq: parsed.checkpoint.seq.max(1),

@@ -29,6 +29,7 @@ pub mod role;
 pub mod ropa;
 pub mod submission;
 pub mod touchpoint;
+pub mod witness;
 pub mod words;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -168,6 +168,70 @@ fn subproof_into(m: usize, leaves: &[Hash], complete: bool, proof: &mut Vec<Hash
     }
 }
 
+/// `PROOF(m, D[n])` from the tree of the first `m` leaves (its frontier) and the leaves
+/// after it, without the leaves before: what a server that keeps only the frontier of its
+/// last checkpoint sends a witness; `None` when `m` is 0. Every hash the proof needs inside
+/// the old tree is one of its frontier's.
+pub fn consistency_proof_from(old: &Frontier, tail: &[Hash]) -> Option<Vec<Hash>> {
+    let m = old.size() as usize;
+    if m == 0 {
+        return None;
+    }
+    // The ranges of the old tree's perfect subtrees, largest first.
+    let mut start = 0usize;
+    let nodes: Vec<(usize, usize, Hash)> = old
+        .nodes
+        .iter()
+        .map(|(height, hash)| {
+            let range = (start, start + (1usize << height), *hash);
+            start = range.1;
+            range
+        })
+        .collect();
+    let mth = |lo: usize, hi: usize| -> Option<Hash> {
+        if hi <= m {
+            nodes
+                .iter()
+                .find(|(a, b, _)| *a == lo && *b == hi)
+                .map(|(_, _, hash)| *hash)
+        } else if lo >= m {
+            Some(root(&tail[lo - m..hi - m]))
+        } else {
+            None
+        }
+    };
+    let mut proof = Vec::new();
+    subproof_by(m, 0, m + tail.len(), true, &mth, &mut proof)?;
+    Some(proof)
+}
+
+/// `SUBPROOF` over the leaves `lo..hi` with the old tree's `m` leaves counted from 0.
+fn subproof_by(
+    m: usize,
+    lo: usize,
+    hi: usize,
+    complete: bool,
+    mth: &dyn Fn(usize, usize) -> Option<Hash>,
+    proof: &mut Vec<Hash>,
+) -> Option<()> {
+    let n = hi - lo;
+    if m - lo == n {
+        if !complete {
+            proof.push(mth(lo, hi)?);
+        }
+        return Some(());
+    }
+    let k = split(n);
+    if m - lo <= k {
+        subproof_by(m, lo, lo + k, complete, mth, proof)?;
+        proof.push(mth(lo + k, hi)?);
+    } else {
+        subproof_by(m, lo + k, hi, false, mth, proof)?;
+        proof.push(mth(lo, lo + k)?);
+    }
+    Some(())
+}
+
 /// RFC 9162 §2.1.3.2: whether `path` proves leaf `index` (hash `leaf`) in the tree of
 /// `size` leaves whose root is `root`.
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, path: &[Hash], root: &Hash) -> bool {
@@ -256,6 +320,25 @@ mod tests {
         (0..n)
             .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn a_consistency_proof_from_a_frontier_is_the_one_from_the_leaves() {
+        let all = leaves(40);
+        for m in 1..=all.len() {
+            let mut old = Frontier::default();
+            for leaf in &all[..m] {
+                old.push(*leaf);
+            }
+            for n in m..=all.len() {
+                assert_eq!(
+                    consistency_proof_from(&old, &all[m..n]),
+                    consistency_proof(&all[..n], m),
+                    "m {m}, n {n}"
+                );
+            }
+        }
+        assert!(consistency_proof_from(&Frontier::default(), &all).is_none());
     }
 
     #[test]

@@ -105,20 +105,43 @@ pub async fn spawn_app_with_options(
     demo: bool,
     options: Option<registre_web::HttpOptions>,
 ) -> Option<TestApp> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    spawn_app_on(
+        backend,
+        demo,
+        options,
+        listener,
+        SigningKey::generate(),
+        |_| {},
+    )
+    .await
+}
+
+/// A server on `listener` signing with `signing_key`, its configuration changed by
+/// `configure`: for tests where two servers must know each other's keys (witnesses).
+pub async fn spawn_app_on(
+    backend: Backend,
+    demo: bool,
+    options: Option<registre_web::HttpOptions>,
+    listener: tokio::net::TcpListener,
+    signing_key: SigningKey,
+    configure: impl FnOnce(&mut AppConfig),
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (store, database_url) = open_store(backend, data_dir.path()).await?;
     let master_key = MasterKey::generate();
     let clock = FixedClock::at(chrono::Utc::now());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
+    let mut config = AppConfig::new(url.clone(), data_dir.path());
+    configure(&mut config);
     let app = App::new(
         store,
         Keyring::new(&master_key),
-        SigningKey::generate(),
+        signing_key,
         Arc::new(clock.clone()),
-        AppConfig::new(url.clone(), data_dir.path()),
+        config,
     );
     if demo {
         app.load_demo().await.expect("demo");

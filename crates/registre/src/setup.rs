@@ -197,14 +197,17 @@ pub async fn open_app(global: &GlobalOptions, public_url: String) -> Result<App>
     let keyring = Keyring::from_key_file(&key_file(&global.data_dir)?);
     let signing_key = signing_key(&global.data_dir)?;
     let retired = retired_ledger_keys(&global.data_dir)?;
+    let mut config = AppConfig::new(public_url, &global.data_dir);
+    if let Ok(text) = std::env::var("REGISTRE_WITNESSES") {
+        config.witnesses = registre_app::witnesses::parse_witnesses(&text)
+            .map_err(|e| anyhow::anyhow!("REGISTRE_WITNESSES: {e}"))?;
+    }
+    if let Ok(text) = std::env::var("REGISTRE_WITNESS_LOGS") {
+        config.witnessed_logs = registre_app::witnesses::parse_witnessed_logs(&text)
+            .map_err(|e| anyhow::anyhow!("REGISTRE_WITNESS_LOGS: {e}"))?;
+    }
     let store = open_store(global).await?;
-    let app = App::new(
-        store,
-        keyring,
-        signing_key,
-        Arc::new(SystemClock),
-        AppConfig::new(public_url, &global.data_dir),
-    );
+    let app = App::new(store, keyring, signing_key, Arc::new(SystemClock), config);
     if !retired.is_empty() {
         app.set_ledger_keys(self::signing_key(&global.data_dir)?, retired);
     }

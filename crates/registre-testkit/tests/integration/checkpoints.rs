@@ -334,3 +334,162 @@ async fn every_checkpoint_is_logged_with_its_note_and_sent_to_witnesses(app: Tes
     let (_, verify) = app.get("/api/v1/ledger/verify").await;
     assert_eq!(verify["ok"], true, "{verify}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_witness_cosigns_each_checkpoint_that_extends_the_last() {
+    witnessed(registre_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_witness_cosigns_each_checkpoint_that_extends_the_last() {
+    witnessed(registre_testkit::Backend::Postgres).await;
+}
+
+/// The note of the log's line `index` in `app`'s checkpoint log.
+fn logged_notes(app: &TestApp) -> Vec<String> {
+    std::fs::read_to_string(app.app.checkpoint_log())
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            line["note"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// One Registre (the log) asks another (the witness) to cosign each checkpoint.
+async fn witnessed(backend: registre_testkit::Backend) {
+    use registre_domain::witness::WitnessKey;
+    let log_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let witness_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let log_key = registre_crypto::SigningKey::generate();
+    let witness_signing = registre_crypto::SigningKey::generate();
+    let log_origin = format!("{}/ledger", log_listener.local_addr().unwrap());
+    let witness_url = format!("http://{}", witness_listener.local_addr().unwrap());
+    let witness_key = WitnessKey {
+        name: format!("{}/witness", witness_listener.local_addr().unwrap()),
+        key: witness_signing.verifying_key(),
+    };
+    let log_note_key = registre_domain::note::verifier_key(&log_origin, &log_key.verifying_key());
+    let Some(witness) = registre_testkit::spawn_app_on(
+        backend,
+        false,
+        None,
+        witness_listener,
+        witness_signing,
+        |config| {
+            config.witnessed_logs =
+                registre_app::witnesses::parse_witnessed_logs(&log_note_key).unwrap();
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    // The witness publishes the key the log is configured with.
+    let published = reqwest::get(format!("{witness_url}/.well-known/registre/witness-key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(published.trim(), witness_key.vkey());
+    let entry = format!("{witness_url}/api/v1/witness {}", witness_key.vkey());
+    let Some(log) = registre_testkit::spawn_app_on(
+        backend,
+        true,
+        None,
+        log_listener,
+        registre_crypto::SigningKey::from_hex(&log_key.to_hex()).unwrap(),
+        |config| {
+            config.witnesses = registre_app::witnesses::parse_witnesses(&entry).unwrap();
+        },
+    )
+    .await
+    else {
+        return;
+    };
+
+    // The first checkpoint (from size 0), then one that extends it (a consistency proof
+    // from the frontier of 3 events and the 4 after).
+    for (from, to) in [(1, 3), (4, 7)] {
+        grants(&log, from, to).await;
+        sign(&log).await;
+        let cosigned = eventually(Duration::from_secs(10), "a cosigned line", || async {
+            logged_notes(&log)
+                .into_iter()
+                .find(|n| n.contains(&format!("\n{to}\n")) && witness_key.cosigned_at(n).is_some())
+        })
+        .await;
+        registre_domain::note::open_checkpoint(&cosigned, &log_origin, &log_key.verifying_key())
+            .unwrap();
+    }
+    let (_, verify) = log.get("/api/v1/ledger/verify").await;
+    assert_eq!(verify["ok"], true, "cosigned lines verify: {verify}");
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(witness.data_dir.path().join("witness-state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state[&log_origin][0], 7, "{state}");
+
+    // What the witness refuses, as the protocol says.
+    let post = |body: String| {
+        let url = format!("{witness_url}/api/v1/witness/add-checkpoint");
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (
+                response.status().as_u16(),
+                kind,
+                response.text().await.unwrap(),
+            )
+        }
+    };
+    let forged_root = registre_domain::merkle::leaf_hash(b"another history");
+    let forked = registre_domain::note::sign_checkpoint(&log_origin, 8, &forged_root, &log_key);
+    let stale = registre_domain::witness::add_checkpoint_request(3, &[], &forked);
+    let (status, kind, body) = post(stale).await;
+    assert_eq!(
+        (status, kind.as_str(), body.as_str()),
+        (409, "text/x.tlog.size", "7\n")
+    );
+    let fork = registre_domain::witness::add_checkpoint_request(7, &[forged_root], &forked);
+    assert_eq!(
+        post(fork).await.0,
+        422,
+        "another history than the one cosigned"
+    );
+    let stranger = registre_crypto::SigningKey::generate();
+    let unsigned = registre_domain::note::sign_checkpoint(&log_origin, 8, &forged_root, &stranger);
+    assert_eq!(
+        post(registre_domain::witness::add_checkpoint_request(
+            7,
+            &[],
+            &unsigned
+        ))
+        .await
+        .0,
+        403
+    );
+    let elsewhere =
+        registre_domain::note::sign_checkpoint("other.example/ledger", 1, &forged_root, &log_key);
+    assert_eq!(
+        post(registre_domain::witness::add_checkpoint_request(
+            0,
+            &[],
+            &elsewhere
+        ))
+        .await
+        .0,
+        404
+    );
+}

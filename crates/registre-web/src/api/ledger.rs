@@ -23,6 +23,66 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(inclusion_proof))
         .routes(routes!(consistency_proof))
         .routes(routes!(ledger_note_key))
+        .routes(routes!(witness_key))
+        .routes(routes!(witness_add_checkpoint))
+}
+
+/// This server's cosigning key as a witness (a C2SP verifier key, type 0x04), for the logs
+/// that ask it to cosign (`REGISTRE_WITNESSES` of theirs). No key needed.
+#[utoipa::path(get, path = "/.well-known/registre/witness-key", tag = "ledger", security(()),
+    responses((status = 200, description = "A cosignature verifier key", content_type = "text/plain", body = String)))]
+async fn witness_key(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        format!("{}\n", state.app.witness_key()),
+    )
+}
+
+/// The C2SP witness protocol's `add-checkpoint` (c2sp.org/tlog-witness), for the logs of
+/// `REGISTRE_WITNESS_LOGS`: the old size, the consistency proof, a blank line, the signed
+/// checkpoint. 200 with the cosignature line; 409 with the latest cosigned size
+/// (`text/x.tlog.size`); 404 for a log not witnessed; 403 unsigned; 422 inconsistent.
+#[utoipa::path(post, path = "/api/v1/witness/add-checkpoint", tag = "ledger", security(()),
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, description = "Cosignature lines", content_type = "text/plain", body = String),
+        (status = 409, description = "The latest cosigned size", content_type = "text/x.tlog.size", body = String)))]
+async fn witness_add_checkpoint(
+    State(state): State<AppState>,
+    body: String,
+) -> ApiResult<axum::response::Response> {
+    use registre_app::witnesses::WitnessAnswer;
+    let text = |status: StatusCode, kind: &'static str, body: String| {
+        (status, [(header::CONTENT_TYPE, kind)], body).into_response()
+    };
+    Ok(match state.app.witness_add_checkpoint(&body).await? {
+        WitnessAnswer::Cosigned(lines) => text(StatusCode::OK, "text/plain; charset=utf-8", lines),
+        WitnessAnswer::Conflict(size) => text(
+            StatusCode::CONFLICT,
+            "text/x.tlog.size",
+            format!("{size}\n"),
+        ),
+        WitnessAnswer::UnknownLog => {
+            ApiError::not_found("no witnessed log has this origin").into_response()
+        }
+        WitnessAnswer::NotSigned => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "no signature by the log's key verifies this checkpoint",
+        )
+        .into_response(),
+        WitnessAnswer::Bad(message) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid", message).into_response()
+        }
+        WitnessAnswer::Inconsistent => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "inconsistent",
+            "the consistency proof does not verify",
+        )
+        .into_response(),
+    })
 }
 
 /// The latest checkpoint of the ledger's Merkle tree (RFC 9162) as a C2SP signed note:
