@@ -48,7 +48,10 @@ async fn witness_key(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(post, path = "/api/v1/witness/add-checkpoint", tag = "ledger", security(()),
     request_body(content = String, content_type = "text/plain"),
     responses((status = 200, description = "Cosignature lines", content_type = "text/plain", body = String),
-        (status = 409, description = "The latest cosigned size", content_type = "text/x.tlog.size", body = String)))]
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "The latest cosigned size", content_type = "text/x.tlog.size", body = String),
+        (status = 422, body = crate::error::ErrorBody)))]
 async fn witness_add_checkpoint(
     State(state): State<AppState>,
     body: String,
