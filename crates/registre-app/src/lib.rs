@@ -17,6 +17,7 @@ pub mod keys;
 pub mod ledger;
 pub mod mail;
 mod mail_html;
+pub mod metrics;
 pub mod policy;
 pub mod portal;
 pub mod processors;
@@ -28,6 +29,7 @@ pub mod requests;
 pub mod restore;
 mod retention;
 mod ropa;
+mod startup;
 pub mod subjects;
 pub mod tokens;
 pub mod tree;
@@ -43,6 +45,7 @@ pub use erasure::{ErasureOutcome, Kept};
 pub use error::AppError;
 pub use export::Download;
 pub use imports::{BulkItemResult, ImportReport, RejectedRow, parse_csv};
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use processors::{
     AssessmentOutcome, ChainNode, DraftView, EvidenceView, ProcessorView, QuestionnaireLink,
 };
@@ -50,6 +53,7 @@ pub use receipts::{ConsentReceipt, PersonReceipt};
 pub use request_history::SentRequestMail;
 pub use requests::{FulfilInput, NewRequest, RequestView};
 pub use retention::RETENTION_INTERVAL;
+pub use startup::{StartUp, StartupGuard, StartupTask};
 
 use registre_crypto::{Keyring, SigningKey};
 use registre_domain::Clock;
@@ -147,6 +151,10 @@ struct Inner {
     webhooks_generation: std::sync::atomic::AtomicU64,
     /// Counters of the privacy portal's sign-in requests, per address and per IP.
     rate_limits: rate_limit::RateLimiter,
+    /// What `/metrics` shows; the store's writer reports its transactions to it.
+    metrics: metrics::Metrics,
+    /// The start-up tasks still running (readiness).
+    startup: Arc<startup::Startup>,
 }
 
 impl App {
@@ -157,6 +165,8 @@ impl App {
         clock: Arc<dyn Clock>,
         config: AppConfig,
     ) -> Self {
+        let metrics = metrics::Metrics::new();
+        store.observe_commits(metrics.commit_observer());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -179,6 +189,8 @@ impl App {
                 rate_limits: rate_limit::RateLimiter::default(),
                 organisation_cache: RwLock::new(None),
                 touchpoints_cache: RwLock::new(None),
+                metrics,
+                startup: Arc::default(),
             }),
         }
     }
