@@ -51,8 +51,10 @@ cleanup() {
 }
 trap cleanup EXIT
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
-curl -fs "$BASE/healthz" >/dev/null
+# Ready, not only alive: /readyz is among the operations, and answers 503 until the start-up
+# walk of the ledger is done.
+for _ in $(seq 1 300); do curl -fs "$BASE/readyz" >/dev/null && break; sleep 0.1; done
+curl -fs "$BASE/readyz" >/dev/null
 
 step "Real ids for every path parameter"
 # api METHOD PATH [JSON BODY]: the JSON answer; a failure stops the script.

@@ -23,6 +23,16 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   fi
 fi
 
+# systemd-analyze checks the systemd unit (crates/registre/tests/systemd.rs); that test fails,
+# rather than skips, without it.
+if ! command -v systemd-analyze >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends systemd >/dev/null 2>&1 \
+    || echo "NOTICE: could not install systemd; the systemd unit test will fail"
+fi
+export REGISTRE_REQUIRE_SYSTEMD=1
+
 # The power-loss test (crates/registre/tests/power_loss.rs) mounts a FUSE file system: /dev/fuse.
 [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || echo "NOTICE: no /dev/fuse; the power-loss test will fail"
 # axe-core for the browser tests' accessibility checks, from the npm registry, cached in the target dir.

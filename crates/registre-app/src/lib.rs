@@ -18,6 +18,7 @@ pub mod keys;
 pub mod ledger;
 pub mod mail;
 mod mail_html;
+pub mod metrics;
 pub mod policy;
 pub mod portal;
 pub mod processors;
@@ -29,6 +30,7 @@ pub mod requests;
 pub mod restore;
 mod retention;
 mod ropa;
+mod startup;
 pub mod subjects;
 pub mod tokens;
 pub mod tree;
@@ -45,6 +47,7 @@ pub use erasure::{ErasureOutcome, Kept};
 pub use error::AppError;
 pub use export::Download;
 pub use imports::{BulkItemResult, ImportReport, RejectedRow, parse_csv};
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use processors::{
     AssessmentOutcome, ChainNode, DraftView, EvidenceView, ProcessorView, QuestionnaireLink,
 };
@@ -52,6 +55,7 @@ pub use receipts::{ConsentReceipt, PersonReceipt};
 pub use request_history::SentRequestMail;
 pub use requests::{FulfilInput, NewRequest, RequestView};
 pub use retention::RETENTION_INTERVAL;
+pub use startup::{StartUp, StartupGuard, StartupTask};
 
 use registre_crypto::{Keyring, SigningKey};
 use registre_domain::Clock;
@@ -170,6 +174,10 @@ struct Inner {
     witness_sizes: Mutex<std::collections::HashMap<String, u64>>,
     /// Held while this server, as a witness, checks and records a checkpoint.
     witness_turn: tokio::sync::Mutex<()>,
+    /// What `/metrics` shows; the store's writer reports its transactions to it.
+    metrics: metrics::Metrics,
+    /// The start-up tasks still running (readiness).
+    startup: Arc<startup::Startup>,
 }
 
 impl App {
@@ -180,6 +188,8 @@ impl App {
         clock: Arc<dyn Clock>,
         config: AppConfig,
     ) -> Self {
+        let metrics = metrics::Metrics::new();
+        store.observe_commits(metrics.commit_observer());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -205,6 +215,8 @@ impl App {
                 signed_tree: tokio::sync::Mutex::new(None),
                 witness_sizes: Mutex::new(Default::default()),
                 witness_turn: tokio::sync::Mutex::new(()),
+                metrics,
+                startup: Arc::default(),
             }),
         }
     }

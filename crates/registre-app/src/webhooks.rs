@@ -638,6 +638,7 @@ impl App {
                 delivery.status = DeliveryStatus::Delivered;
                 delivery.delivered_at = Some(at);
                 delivery.last_error = None;
+                self.metrics().webhook_attempt(true, false);
                 continue;
             }
             delivery.last_error = Some(
@@ -650,11 +651,13 @@ impl App {
                 .as_deref()
                 .is_some_and(|e| e.starts_with("the subscription") || e.starts_with("the message"));
             let next = at + retry_delay(delivery.attempts);
-            if gone || next > give_up_at {
+            let given_up = gone || next > give_up_at;
+            if given_up {
                 delivery.status = DeliveryStatus::Dead;
             } else {
                 delivery.next_attempt_at = next;
             }
+            self.metrics().webhook_attempt(false, given_up);
         }
         let pending: Vec<&WebhookDelivery> = deliveries
             .iter()

@@ -8,6 +8,7 @@ mod apply;
 mod console;
 mod documents;
 pub mod maintenance;
+mod operations;
 mod proofs;
 mod registers;
 mod requests;

@@ -12,6 +12,7 @@ mod checkpointer;
 mod console;
 mod documents;
 pub mod maintenance;
+mod operations;
 mod proofs;
 mod registers;
 mod requests;
@@ -41,6 +42,8 @@ pub struct SqliteStore {
     pub(crate) index: std::sync::Arc<subject_index::SubjectIndex>,
     /// The database file, for the connections that bypass sqlx (see `scan.rs`).
     pub(crate) path: std::sync::Arc<Path>,
+    /// True once the check cache's first warm-up, begun when the store was opened, ended.
+    pub(crate) warmed_up: tokio::sync::watch::Receiver<bool>,
 }
 
 fn options(path: &Path) -> SqliteConnectOptions {
@@ -111,10 +114,12 @@ impl SqliteStore {
             std::sync::Arc::downgrade(&cache),
             std::sync::Arc::downgrade(&index),
         ));
-        tokio::spawn(subjects::warm_cache(
-            reader.clone(),
-            std::sync::Arc::downgrade(&cache),
-        ));
+        let (warm_up_done, warmed_up) = tokio::sync::watch::channel(false);
+        let warm_up = subjects::warm_cache(reader.clone(), std::sync::Arc::downgrade(&cache));
+        tokio::spawn(async move {
+            warm_up.await;
+            let _ = warm_up_done.send(true);
+        });
         Ok(Self {
             reader,
             writer,
@@ -122,6 +127,7 @@ impl SqliteStore {
             cache,
             index,
             path: path.into(),
+            warmed_up,
         })
     }
 
@@ -158,6 +164,8 @@ impl SqliteStore {
             cache,
             index,
             path: path.into(),
+            // Nothing to warm: it serves no checks.
+            warmed_up: tokio::sync::watch::channel(true).1,
         })
     }
 
@@ -246,6 +254,12 @@ impl Health for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn started(&self) {
+        let mut warmed_up = self.warmed_up.clone();
+        // An error means the warm-up task is gone (the runtime ends): nothing to wait for.
+        let _ = warmed_up.wait_for(|done| *done).await;
     }
 }
 

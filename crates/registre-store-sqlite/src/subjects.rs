@@ -445,6 +445,10 @@ impl LedgerStore for SqliteStore {
         self.committer.commit(changes).await
     }
 
+    fn observe_commits(&self, observer: std::sync::Arc<dyn registre_store::CommitObserver>) {
+        self.committer.observe(observer);
+    }
+
     async fn event(&self, event_id: Uuid) -> StoreResult<Option<ConsentEvent>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events WHERE event_id = $1"

@@ -5,6 +5,7 @@ use crate::{ChangeSet, StoreError, StoreResult};
 use registre_domain::ledger::ConsentEvent;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 type Reply = oneshot::Sender<StoreResult<Vec<ConsentEvent>>>;
@@ -21,14 +22,36 @@ pub trait BatchApplier: Send + Sync + 'static {
     fn apply(&self, batch: Vec<ChangeSet>) -> ApplyFuture<'_>;
 }
 
-#[derive(Clone, Debug)]
+/// Told of every transaction the committer applied: what the operator's metrics count
+/// (ledger appends, batch sizes). Called on the committer's task, once per transaction, so
+/// it must be quick and never block.
+pub trait CommitObserver: Send + Sync {
+    /// A transaction of `change_sets` change sets was applied: `committed` of them were kept
+    /// with `events` ledger events between them, the others refused.
+    fn batch_applied(&self, change_sets: usize, committed: usize, events: usize);
+}
+
+type Observer = Arc<RwLock<Option<Arc<dyn CommitObserver>>>>;
+
+#[derive(Clone)]
 pub struct GroupCommitter {
     sender: mpsc::Sender<(ChangeSet, Reply)>,
+    observer: Observer,
+}
+
+impl std::fmt::Debug for GroupCommitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommitter").finish_non_exhaustive()
+    }
 }
 
 /// Takes whatever is queued, up to [`MAX_BATCH`], applies it, answers; until every sender is
 /// gone.
-async fn run(applier: impl BatchApplier, mut receiver: mpsc::Receiver<(ChangeSet, Reply)>) {
+async fn run(
+    applier: impl BatchApplier,
+    mut receiver: mpsc::Receiver<(ChangeSet, Reply)>,
+    observer: Observer,
+) {
     while let Some(first) = receiver.recv().await {
         let mut changes = vec![first.0];
         let mut replies = vec![first.1];
@@ -41,7 +64,21 @@ async fn run(applier: impl BatchApplier, mut receiver: mpsc::Receiver<(ChangeSet
                 Err(_) => break,
             }
         }
+        let change_sets = changes.len();
         let results = applier.apply(changes).await;
+        let observing = match observer.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some(observing) = observing {
+            let (committed, events) = results
+                .iter()
+                .filter_map(|result| result.as_ref().ok())
+                .fold((0, 0), |(sets, events), kept| {
+                    (sets + 1, events + kept.len())
+                });
+            observing.batch_applied(change_sets, committed, events);
+        }
         for (reply, result) in replies.into_iter().zip(results) {
             // A caller that went away no longer needs its answer; the write stands.
             let _ = reply.send(result);
@@ -52,8 +89,9 @@ async fn run(applier: impl BatchApplier, mut receiver: mpsc::Receiver<(ChangeSet
 impl GroupCommitter {
     pub fn start(applier: impl BatchApplier) -> Self {
         let (sender, receiver) = mpsc::channel::<(ChangeSet, Reply)>(MAX_BATCH * 8);
-        tokio::spawn(run(applier, receiver));
-        Self { sender }
+        let observer = Observer::default();
+        tokio::spawn(run(applier, receiver, observer.clone()));
+        Self { sender, observer }
     }
 
     /// [`Self::start`], with the loop on a thread and runtime of its own: each statement of
@@ -64,10 +102,20 @@ impl GroupCommitter {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let observer = Observer::default();
+        let observed = observer.clone();
         std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || runtime.block_on(run(applier, receiver)))?;
-        Ok(Self { sender })
+            .spawn(move || runtime.block_on(run(applier, receiver, observed)))?;
+        Ok(Self { sender, observer })
+    }
+
+    /// Tells `observer` of every transaction from now on, instead of the one told before.
+    pub fn observe(&self, observer: Arc<dyn CommitObserver>) {
+        match self.observer.write() {
+            Ok(mut guard) => *guard = Some(observer),
+            Err(poisoned) => *poisoned.into_inner() = Some(observer),
+        }
     }
 
     pub async fn commit(&self, changes: Vec<ChangeSet>) -> Vec<StoreResult<Vec<ConsentEvent>>> {

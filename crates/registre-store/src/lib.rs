@@ -10,7 +10,7 @@ pub mod conformance;
 mod error;
 mod records;
 
-pub use batch::{ApplyFuture, BatchApplier, GroupCommitter, MAX_BATCH};
+pub use batch::{ApplyFuture, BatchApplier, CommitObserver, GroupCommitter, MAX_BATCH};
 pub use error::StoreError;
 pub use records::*;
 
@@ -131,6 +131,9 @@ pub trait LedgerStore: Send + Sync {
     /// Applies change sets in order, each all-or-nothing, and returns the chained events of
     /// each. Implementations group many change sets in one transaction (one fsync).
     async fn commit(&self, changes: Vec<ChangeSet>) -> Vec<StoreResult<Vec<ConsentEvent>>>;
+    /// Tells `observer` of every transaction [`Self::commit`] applies from now on (the
+    /// operator's metrics); replaces the observer told before.
+    fn observe_commits(&self, observer: std::sync::Arc<dyn CommitObserver>);
     async fn event(&self, event_id: Uuid) -> StoreResult<Option<ConsentEvent>>;
     async fn events_of(
         &self,
@@ -187,6 +190,7 @@ pub trait Store:
     + RequestStore
     + MaintenanceStore
     + ConsoleStore
+    + OperationsStore
     + Health
     + Send
     + Sync
@@ -277,6 +281,24 @@ pub trait MaintenanceStore: Send + Sync {
 #[async_trait]
 pub trait Health: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
+    /// Resolves once the work the store began in the background when it was opened (a
+    /// cache warm-up) is done, so that it answers at its usual pace: a server is not ready
+    /// before. At once for a store that begins none.
+    async fn started(&self) {}
+}
+
+/// What an operator's monitoring reads (`/metrics`): counts, never rows, each answered from
+/// an index.
+#[async_trait]
+pub trait OperationsStore: Send + Sync {
+    /// The messages of `channel` neither delivered nor given up on.
+    async fn outbox_backlog(&self, channel: &str) -> StoreResult<OutboxBacklog>;
+    /// Open rights requests due at or before `now`, and due after `now` but by `soon`.
+    async fn open_requests_due(
+        &self,
+        now: DateTime<Utc>,
+        soon: DateTime<Utc>,
+    ) -> StoreResult<RequestsDue>;
 }
 
 /// Single-use tokens: a spent nonce is kept until its token would have expired anyway.

@@ -165,6 +165,24 @@ pub struct ConsentStateRecord {
     pub last_seq: i64,
 }
 
+/// How many messages of one outbox channel wait, and how many were given up on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    /// Neither delivered nor given up: due now or waiting for a retry.
+    pub pending: i64,
+    /// When the oldest of them was written.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
+/// Open rights requests by how close their deadline is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestsDue {
+    /// Due at or before now: the deadline is missed.
+    pub overdue: i64,
+    /// Due after now, within the window asked for.
+    pub due_soon: i64,
+}
+
 /// A message to deliver later (webhook, email), written with the change that caused it.
 #[derive(Clone, PartialEq)]
 pub struct OutboxRecord {

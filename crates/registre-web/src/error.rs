@@ -37,6 +37,13 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    /// 503 `not_ready`: the server is starting (or its store does not answer); try again in
+    /// a second.
+    pub fn not_ready(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message)
+            .retry_after(std::time::Duration::from_secs(1))
+    }
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -9,6 +9,8 @@ mod extract;
 pub mod hardening;
 pub mod i18n;
 pub mod layout;
+mod listening;
+mod metrics;
 mod public;
 pub mod ropa_page;
 mod server;
@@ -18,9 +20,13 @@ mod vendor;
 pub use api::limits::ApiLimits;
 pub use error::{ApiError, ApiResult};
 pub use hardening::Transport;
+pub use listening::Listening;
+pub use metrics::metrics_router;
 pub use public::PublicLimits;
 pub use ropa_page::ropa_html;
-pub use server::{HANDSHAKE_TIMEOUT, HEADER_READ_TIMEOUT, TlsConfig, TlsError, serve_with};
+pub use server::{
+    HANDSHAKE_TIMEOUT, HEADER_READ_TIMEOUT, TlsConfig, TlsError, serve_listening, serve_with,
+};
 pub use state::AppState;
 
 use axum::Router;
@@ -67,6 +73,7 @@ pub fn router(app: App) -> Router {
 
 /// The whole HTTP application with explicit options.
 pub fn router_with(app: App, options: HttpOptions) -> Router {
+    let metrics = app.metrics().clone();
     let state = AppState {
         app,
         api_limits: Arc::new(api::limits::ApiLimiter::new(&options.api)),
@@ -110,6 +117,12 @@ pub fn router_with(app: App, options: HttpOptions) -> Router {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
         }),
     )
+    // Around everything, refusals and panics included; a layer of the router wraps each
+    // route, so the route it matched is known.
+    .layer(axum::middleware::from_fn_with_state(
+        metrics,
+        metrics::count_requests,
+    ))
 }
 
 /// An unknown path: a page for a browser outside the API, the JSON error otherwise.
@@ -135,14 +148,19 @@ async fn not_found(
     ApiError::not_found("no such route").into_response()
 }
 
-/// Starts the background work of a running server: webhook deliveries, periodic ledger
-/// checkpoints, retention, and expiry of double opt-in grants nobody confirmed. `serve` calls it once;
-/// the tasks end with the runtime. On PostgreSQL every server runs them: row locks share the
-/// work.
-pub fn start_workers(app: App) -> tokio::task::JoinHandle<()> {
+/// Starts the background work of a running server: the start-up work (the ledger walked and
+/// its head signed, the store's warm-up: the server is ready once it is done), then
+/// periodic ledger checkpoints; webhook deliveries, retention, and expiry of double opt-in
+/// grants nobody confirmed. `serve` calls it once; the tasks end with the runtime. On
+/// PostgreSQL every server runs them: row locks share the work.
+pub fn start_workers(app: App, start_up: registre_app::StartUp) -> tokio::task::JoinHandle<()> {
     tokio::spawn(app.clone().webhook_worker(Duration::from_secs(1)));
-    let interval = app.config().checkpoint_interval;
-    tokio::spawn(app.clone().checkpoint_loop(interval));
+    let signer = app.clone();
+    tokio::spawn(async move {
+        signer.finish_start_up(start_up).await;
+        let interval = signer.config().checkpoint_interval;
+        signer.checkpoint_loop(interval).await;
+    });
     tokio::spawn(app.clone().retention_loop(registre_app::RETENTION_INTERVAL));
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(600));

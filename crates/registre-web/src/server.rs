@@ -4,6 +4,7 @@
 //! so slow clients (slow-loris) cannot hold connections open for ever.
 //!
 //! `axum::serve` sets no header read timeout, hence this loop on hyper directly.
+use crate::Listening;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
@@ -92,6 +93,17 @@ pub async fn serve_with(
     tls: Option<TlsConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_listening(listener, Listening::ready(router), tls, shutdown).await
+}
+
+/// [`serve_with`] for a server that listens before it is ready: each connection gets the
+/// router `listening` has when it is accepted (see [`Listening`]).
+pub async fn serve_listening(
+    listener: TcpListener,
+    listening: Listening,
+    tls: Option<TlsConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let acceptor = tls.map(|config| tokio_rustls::TlsAcceptor::from(config.0));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -110,8 +122,8 @@ pub async fn serve_with(
         };
         let _ = stream.set_nodelay(true);
         let service =
-            router
-                .clone()
+            listening
+                .router()
                 .map_request(move |mut request: axum::http::Request<Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(remote));
                     request

@@ -305,6 +305,11 @@ pub struct ServeArgs {
     /// Loads the demo organisation before serving.
     #[arg(long)]
     pub demo: bool,
+    /// Serves Prometheus metrics (`GET /metrics`, plain HTTP, no key) on this address, a
+    /// listener of their own: keep it private (loopback, or an interface only the
+    /// monitoring reaches). Default: no metrics listener; the public one never has them.
+    #[arg(long, value_name = "ADDR", env = "REGISTRE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -154,6 +154,7 @@ async fn health_and_openapi_need_no_key(app: TestApp) {
         "/api/v1/consents/check",
         "/api/v1/ledger/verify",
         "/healthz",
+        "/readyz",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }

@@ -13,6 +13,7 @@ mod design;
 mod forms;
 mod hardening;
 mod ledger;
+mod operations;
 mod portal;
 mod processors;
 mod public;

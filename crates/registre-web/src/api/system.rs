@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .routes(routes!(list_api_keys, create_api_key))
         .routes(routes!(revoke_api_key))
         .routes(routes!(audit_log))
@@ -46,6 +47,31 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             "the store does not answer",
         )
         .into_response(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    ready: bool,
+}
+
+/// 200 `{"ready": true}` once the server takes its full load; 503 `not_ready` while it
+/// starts (the store opening and applying its migrations, the demo loading, the ledger
+/// walked to sign its head, the store's cache warming up) and whenever the store does not
+/// answer. For load balancers and orchestrators; `/healthz` says whether it is alive. No
+/// key needed.
+#[utoipa::path(get, path = "/readyz", security(()), tag = "system",
+    responses((status = 200, body = Ready), (status = 503, body = crate::error::ErrorBody)))]
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let running = state.app.starting_up();
+    if !running.is_empty() {
+        let what: Vec<&str> = running.iter().map(|task| task.describe()).collect();
+        return ApiError::not_ready(format!("Registre is starting: {}", what.join(", ")))
+            .into_response();
+    }
+    match state.app.health().await {
+        Ok(()) => (StatusCode::OK, axum::Json(Ready { ready: true })).into_response(),
+        Err(_) => ApiError::not_ready("the store does not answer").into_response(),
     }
 }
 

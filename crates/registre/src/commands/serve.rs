@@ -25,39 +25,110 @@ pub async fn run(global: &GlobalOptions, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let metrics_listener = match &args.metrics_listen {
+        Some(listen) => {
+            let listener = tokio::net::TcpListener::bind(listen.as_str())
+                .await
+                .with_context(|| format!("cannot listen on {listen} for the metrics"))?;
+            let address = listener.local_addr()?;
+            Some((listener, address))
+        }
+        None => None,
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = args
         .public_url
+        .clone()
         .unwrap_or_else(|| format!("{scheme}://{address}"))
         .trim_end_matches('/')
         .to_string();
-    let app = open_app(global, public_url.clone()).await?;
+    let mut options = registre_web::HttpOptions::from_env(&public_url);
+    // Served over TLS, browsers should keep to it whatever the public URL says.
+    options.transport.https |= tls.is_some();
+
+    // Both listeners answer from now on: 503 `not_ready` until the application is there,
+    // so that an orchestrator sees a server starting rather than one that does not answer.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let stopped = move || {
+        let mut stopping = stopping.clone();
+        async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        }
+    };
+    let listening = registre_web::Listening::starting(MIGRATING, options.transport);
+    let public = tokio::spawn(registre_web::serve_listening(
+        listener,
+        listening.clone(),
+        tls.clone(),
+        stopped(),
+    ));
+    let metrics = metrics_listener.map(|(listener, address)| {
+        let listening = registre_web::Listening::starting(MIGRATING, Default::default());
+        tracing::info!(%address, "serving the metrics at /metrics");
+        let serving = tokio::spawn(registre_web::serve_listening(
+            listener,
+            listening.clone(),
+            None,
+            stopped(),
+        ));
+        (listening, address, serving)
+    });
+    tracing::info!(%address, "listening; starting");
+
+    let app = tokio::select! {
+        app = open(global, &args, public_url.clone(), &listening) => app?,
+        () = stopped() => return Ok(ExitCode::SUCCESS),
+    };
+    // Counted as running before the application serves: it is not ready until they end.
+    let start_up = app.begin_start_up();
+    let mut banner =
+        format!("Registre is listening on {scheme}://{address} (public URL {public_url})\n");
+    banner.push_str(&where_to_go(&app, &public_url).await);
+    listening.serve(registre_web::router_with(app.clone(), options));
+    let metrics = metrics.map(|(listening, address, serving)| {
+        listening.serve(registre_web::metrics_router(app.clone()));
+        banner.push_str(&format!(
+            "  Metrics:         http://{address}/metrics  (Prometheus; keep this address private)\n"
+        ));
+        serving
+    });
+    registre_web::start_workers(app.clone(), start_up);
+    tracing::info!(%address, %public_url, tls = tls.is_some(), store = app.store().backend(), "registre is serving");
+    // Whoever started the server may have closed its standard output (a supervisor, a test
+    // that read the first line): the server goes on serving all the same.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), banner.as_bytes());
+    public.await.context("the server stopped")??;
+    if let Some(serving) = metrics {
+        serving.await.context("the metrics server stopped")??;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the starting answers say while the store opens.
+const MIGRATING: &str = "opening the store and applying its migrations";
+
+/// Opens the application (store and migrations) and loads the demo when asked, telling
+/// `listening` what it does meanwhile.
+async fn open(
+    global: &GlobalOptions,
+    args: &ServeArgs,
+    public_url: String,
+    listening: &registre_web::Listening,
+) -> Result<registre_app::App> {
+    let app = open_app(global, public_url).await?;
     app.spawn_request_reminders();
     spawn_key_watch(app.clone(), global.data_dir.clone());
     if args.demo {
+        listening.set_phase("loading the demo organisation");
         app.load_demo()
             .await
             .context("cannot load the demo organisation")?;
     }
-    registre_web::start_workers(app.clone());
-    let mut options = registre_web::HttpOptions::from_env(&public_url);
-    // Served over TLS, browsers should keep to it whatever the public URL says.
-    options.transport.https |= tls.is_some();
-    tracing::info!(%address, %public_url, tls = tls.is_some(), store = app.store().backend(), "registre is serving");
-    let mut banner =
-        format!("Registre is listening on {scheme}://{address} (public URL {public_url})\n");
-    banner.push_str(&where_to_go(&app, &public_url).await);
-    // Whoever started the server may have closed its standard output (a supervisor, a test
-    // that read the first line): the server goes on serving all the same.
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), banner.as_bytes());
-    registre_web::serve_with(
-        listener,
-        registre_web::router_with(app, options),
-        tls,
-        shutdown_signal(),
-    )
-    .await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(app)
 }
 
 /// Tells the person who just started the server where its pages are: the hub, the portal,
