@@ -203,6 +203,15 @@ impl App {
         if let Some(by) = by {
             by.require(Permission::ManageRegisters)?;
         }
+        let signed = self.sign_extending(by).await;
+        if let Err(AppError::Conflict(_)) = &signed {
+            self.metrics().checkpoint_refused();
+        }
+        signed
+    }
+
+    /// [`Self::sign_checkpoint`] once allowed: a refusal is a conflict.
+    async fn sign_extending(&self, by: Option<&Principal>) -> AppResult<Checkpoint> {
         // One signer at a time in a process: each extends the tree the one before left.
         let mut signed_tree = self.inner_signed_tree().lock().await;
         let trusted = self.ledger_keys();

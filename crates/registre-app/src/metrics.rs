@@ -90,6 +90,8 @@ struct Inner {
     ledger_batch_size: Histogram,
     webhook_attempts: Family<OutcomeLabels, Counter>,
     webhook_given_up: Counter,
+    checkpoint_refusals: Counter,
+    witness_answers: Family<OutcomeLabels, Counter>,
     ready: Gauge,
     starting: Family<TaskLabels, Gauge>,
     store_up: Gauge,
@@ -157,6 +159,18 @@ impl Metrics {
             "Webhook deliveries given up on after their retry period (dead)",
             webhook_given_up.clone(),
         );
+        let checkpoint_refusals = Counter::default();
+        registry.register(
+            "ledger_checkpoint_refusals",
+            "Heads this process refused to sign: the ledger does not extend a known checkpoint (docs/ledger.md)",
+            checkpoint_refusals.clone(),
+        );
+        let witness_answers = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "witness_requests",
+            "Checkpoints sent to cosigning witnesses, by outcome (cosigned, failed)",
+            witness_answers.clone(),
+        );
         let ready = Gauge::default();
         registry.register(
             "ready",
@@ -221,6 +235,8 @@ impl Metrics {
                 ledger_batch_size,
                 webhook_attempts,
                 webhook_given_up,
+                checkpoint_refusals,
+                witness_answers,
                 ready,
                 starting,
                 store_up,
@@ -268,6 +284,20 @@ impl Metrics {
         if given_up {
             self.inner.webhook_given_up.inc();
         }
+    }
+
+    /// Counts a head this process refused to sign.
+    pub(crate) fn checkpoint_refused(&self) {
+        self.inner.checkpoint_refusals.inc();
+    }
+
+    /// Counts a checkpoint sent to a witness.
+    pub(crate) fn witness_answer(&self, cosigned: bool) {
+        let outcome = if cosigned { "cosigned" } else { "failed" };
+        self.inner
+            .witness_answers
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     pub(crate) fn commit_observer(&self) -> Arc<dyn registre_store::CommitObserver> {

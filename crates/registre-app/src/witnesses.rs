@@ -126,7 +126,9 @@ impl App {
                 }
             };
             for witness in app.witnesses().to_vec() {
-                match app.cosign_with(&client, &witness, &signed).await {
+                let answer = app.cosign_with(&client, &witness, &signed).await;
+                app.metrics().witness_answer(answer.is_ok());
+                match answer {
                     Ok(()) => {}
                     Err(error) => {
                         tracing::warn!(witness = %witness.key.name, %error, "a witness did not cosign the checkpoint")

@@ -426,6 +426,19 @@ async fn witnessed(backend: registre_testkit::Backend) {
     }
     let (_, verify) = log.get("/api/v1/ledger/verify").await;
     assert_eq!(verify["ok"], true, "cosigned lines verify: {verify}");
+    // Counted once the answer is kept: the line is written just before.
+    eventually(
+        Duration::from_secs(10),
+        "two cosignatures counted",
+        || async {
+            let metrics = log.app.render_metrics().await;
+            metrics
+                .lines()
+                .any(|l| l == "registre_witness_requests_total{outcome=\"cosigned\"} 2")
+                .then_some(())
+        },
+    )
+    .await;
     let state: Value = serde_json::from_slice(
         &std::fs::read(witness.data_dir.path().join("witness-state.json")).unwrap(),
     )
