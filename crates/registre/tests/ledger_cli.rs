@@ -205,14 +205,27 @@ async fn checkpoints_outside_the_database_outlive_a_rewrite_of_it_and_resume_acr
     let copy = dir.path().join("auditor-copy.jsonl");
     std::fs::copy(&log, &copy).unwrap();
 
-    // verify compares the roots the second run logged with the tree: a wrongly resumed tree
-    // would not match.
-    let verified = registre(&data, &["verify", "--checkpoint", copy.to_str().unwrap()]);
+    // The note the second run signed, given alone: verify compares its root with the tree
+    // (a wrongly resumed tree would not match).
+    let second: serde_json::Value =
+        serde_json::from_str(lines.lines().nth(1).unwrap()).unwrap();
+    let note = dir.path().join("note.txt");
+    std::fs::write(&note, second["note"].as_str().unwrap()).unwrap();
+    let verified = registre(
+        &data,
+        &[
+            "verify",
+            "--checkpoint",
+            copy.to_str().unwrap(),
+            "--checkpoint",
+            note.to_str().unwrap(),
+        ],
+    );
     let text = stdout(&verified);
     assert!(verified.status.success(), "{text}");
     assert!(
-        text.contains("checkpoints outside the database: 6 matched"),
-        "2 in the log, 2 in the copy, 2 in the audit log: {text}"
+        text.contains("checkpoints outside the database: 7 matched"),
+        "2 in the log, 2 in the copy, 1 note, 2 in the audit log: {text}"
     );
 
     // The checkpoints table emptied, the log deleted, and the chain cut back to 3 events with
