@@ -266,7 +266,11 @@ impl LedgerVerifier {
         self.known.sort_by_key(|c| c.seq);
         // A head at a seq vouches for everything up to it, the tree included: the tree is
         // hashed (two more hashes per event) only for checkpoints that hold a root alone.
-        if self.known.iter().any(|c| c.root.is_some() && c.head.is_none()) {
+        if self
+            .known
+            .iter()
+            .any(|c| c.root.is_some() && c.head.is_none())
+        {
             self.frontier = Some(Frontier::default());
         }
         self

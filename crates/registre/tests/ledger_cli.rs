@@ -207,8 +207,7 @@ async fn checkpoints_outside_the_database_outlive_a_rewrite_of_it_and_resume_acr
 
     // The note the second run signed, given alone: verify compares its root with the tree
     // (a wrongly resumed tree would not match).
-    let second: serde_json::Value =
-        serde_json::from_str(lines.lines().nth(1).unwrap()).unwrap();
+    let second: serde_json::Value = serde_json::from_str(lines.lines().nth(1).unwrap()).unwrap();
     let note = dir.path().join("note.txt");
     std::fs::write(&note, second["note"].as_str().unwrap()).unwrap();
     let verified = registre(
