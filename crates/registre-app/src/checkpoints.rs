@@ -217,7 +217,7 @@ impl App {
         let trusted = self.ledger_keys();
         let (head_seq, head_hash) = self.store().ledger_head().await?;
         let log = checkpoint_log::read(
-            &read_log(self.checkpoint_log())?,
+            &read_log_tail(self.checkpoint_log())?,
             "the checkpoint log",
             &trusted,
         );
@@ -433,14 +433,61 @@ impl App {
     }
 }
 
-/// The checkpoint log's text, empty when there is none yet.
-fn read_log(path: &Path) -> AppResult<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(error) => Err(refuse(format!(
+/// How much of the checkpoint log's end signing reads: many lines (each under 2 KiB), so
+/// the last whole one is in it, however long the log has grown.
+const LOG_TAIL: u64 = 64 * 1024;
+
+/// The last lines of the checkpoint log (none when there is no log yet): signing needs only
+/// the latest checkpoint, and the log grows by a line a minute for as long as it is kept.
+fn read_log_tail(path: &Path) -> AppResult<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let fail = |error: std::io::Error| {
+        refuse(format!(
             "cannot read the checkpoint log {}: {error}",
             path.display()
-        ))),
+        ))
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(error) => return Err(fail(error)),
+    };
+    let length = file.metadata().map_err(fail)?.len();
+    let start = length.saturating_sub(LOG_TAIL);
+    file.seek(SeekFrom::Start(start)).map_err(fail)?;
+    let mut bytes = Vec::with_capacity((length - start) as usize);
+    file.read_to_end(&mut bytes).map_err(fail)?;
+    // From the middle of the file, the first line is cut: it starts after its newline.
+    if start > 0 {
+        let first = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..first);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_of_a_long_log_holds_its_last_lines_whole() {
+        let dir = std::env::temp_dir().join(format!("registre-log-tail-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ledger-checkpoints.jsonl");
+        assert_eq!(read_log_tail(&path).unwrap(), "");
+        let lines: Vec<String> = (0..2_000)
+            .map(|n| format!("{{\"line\":{n:0>60}}}"))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let tail = read_log_tail(&path).unwrap();
+        assert!(tail.len() as u64 <= LOG_TAIL);
+        assert!(tail.ends_with(&format!("{}\n", lines[1_999])));
+        let first = tail.lines().next().unwrap();
+        assert!(lines.iter().any(|l| l == first), "a whole line: {first}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

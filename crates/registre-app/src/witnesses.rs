@@ -10,7 +10,7 @@ use registre_domain::proof::Checkpoint;
 use registre_domain::witness::{self, WitnessKey};
 use registre_domain::{checkpoint_log, note};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// How long a witness may take to answer.
@@ -262,8 +262,8 @@ impl App {
         let root = base64_of(&opened.root);
         // The check and the record are one step: a second request waits for the first.
         let _turn = self.inner_witness_turn().lock().await;
-        let path = self.witness_state_path();
-        let mut state = read_state(&path)?;
+        let path = &self.config().witness_state;
+        let mut state = read_state(path)?;
         let (latest, latest_root) = state.get(&origin).cloned().unwrap_or((0, String::new()));
         if request.old != latest {
             return Ok(WitnessAnswer::Conflict(latest));
@@ -293,7 +293,7 @@ impl App {
             ));
         }
         state.insert(origin, (opened.size, root));
-        write_state(&path, &state)?;
+        write_state(path, &state)?;
         let time = self.now().timestamp().max(0) as u64;
         let line = witness::cosign(
             &self.witness_name(),
@@ -303,11 +303,6 @@ impl App {
         )
         .ok_or_else(|| AppError::Internal("the checkpoint has no body".into()))?;
         Ok(WitnessAnswer::Cosigned(line))
-    }
-
-    /// Where this server keeps, as a witness, the latest tree it cosigned of each log.
-    fn witness_state_path(&self) -> PathBuf {
-        self.config().witness_state.clone()
     }
 }
 

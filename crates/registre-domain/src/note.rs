@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::merkle::Hash;
 
 /// The signature algorithm byte of Ed25519 in signed notes.
-const ED25519: u8 = 0x01;
+pub(crate) const ED25519: u8 = 0x01;
 
 /// A checkpoint read back from a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,27 +35,55 @@ pub enum NoteError {
     NotSigned(String),
 }
 
-/// The 4-byte key id of signed notes: SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)[..4].
-fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
+/// The 4-byte key id of signed notes: SHA-256(name ‖ "\n" ‖ type ‖ public key)[..4], the
+/// type being 0x01 for a log's Ed25519 signatures and 0x04 for a witness's cosignatures.
+pub(crate) fn key_id(name: &str, kind: u8, key: &VerifyingKey) -> [u8; 4] {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update(b"\n");
-    hasher.update([ED25519]);
+    hasher.update([kind]);
     hasher.update(key.to_bytes());
     let digest = hasher.finalize();
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
-/// The verifier key in the note format (`name+hex key hash+base64(0x01 ‖ key)`), as Go's
-/// `golang.org/x/mod/sumdb/note` and the C2SP tools read it.
-pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
-    let mut bytes = vec![ED25519];
+fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    key_id(name, ED25519, key)
+}
+
+/// A verifier key `name+hex key id+base64(type ‖ key)` of `kind`.
+pub(crate) fn vkey(name: &str, kind: u8, key: &VerifyingKey) -> String {
+    let mut bytes = vec![kind];
     bytes.extend_from_slice(&key.to_bytes());
     format!(
         "{name}+{}+{}",
-        hex::encode(key_hash(name, key)),
+        hex::encode(key_id(name, kind, key)),
         STANDARD.encode(bytes)
     )
+}
+
+/// Reads a verifier key of `kind` back: its name and Ed25519 key, or what is wrong with it.
+pub(crate) fn parse_vkey(text: &str, kind: u8) -> Result<(String, VerifyingKey), &'static str> {
+    let mut parts = text.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("three parts joined by +");
+    };
+    let bytes = STANDARD.decode(encoded).map_err(|_| "base64 key")?;
+    if bytes.len() != 33 || bytes[0] != kind {
+        return Err("an Ed25519 key of the expected type");
+    }
+    let key =
+        VerifyingKey::from_hex(&hex::encode(&bytes[1..])).map_err(|_| "an Ed25519 public key")?;
+    if name.is_empty() || hex::encode(key_id(name, kind, &key)) != id {
+        return Err("a key id that matches the name and key");
+    }
+    Ok((name.to_string(), key))
+}
+
+/// The verifier key in the note format (`name+hex key hash+base64(0x01 ‖ key)`), as Go's
+/// `golang.org/x/mod/sumdb/note` and the C2SP tools read it.
+pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
+    vkey(name, ED25519, key)
 }
 
 /// The checkpoint body: origin, size, root, each on its line.

@@ -3,21 +3,19 @@
 //! signatures (c2sp.org/tlog-cosignature). A witness vouches that the tree it cosigns extends
 //! every tree of the same log it cosigned before, so a log cannot show two histories.
 use crate::merkle::Hash;
+use crate::note;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use registre_crypto::{SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 /// The signature type of Ed25519 cosignatures in key ids and verifier keys.
 const COSIGNATURE_V1: u8 = 0x04;
-/// A note signature's type of Ed25519 checkpoints.
-const ED25519: u8 = 0x01;
 /// Most consistency proof lines a request may hold.
 pub const MAX_PROOF_LINES: usize = 63;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WitnessError {
-    #[error("not a witness key ({0}): expected name+keyhash+base64(0x04 || key)")]
+    #[error("not a verifier key: expected {0}")]
     Key(&'static str),
     #[error("not an add-checkpoint request: {0}")]
     Request(&'static str),
@@ -30,57 +28,22 @@ pub struct WitnessKey {
     pub key: VerifyingKey,
 }
 
-fn key_id(name: &str, kind: u8, key: &VerifyingKey) -> [u8; 4] {
-    let mut hasher = Sha256::new();
-    hasher.update(name.as_bytes());
-    hasher.update(b"\n");
-    hasher.update([kind]);
-    hasher.update(key.to_bytes());
-    let digest = hasher.finalize();
-    [digest[0], digest[1], digest[2], digest[3]]
-}
-
 impl WitnessKey {
     /// Reads a verifier key `name+hex id+base64(0x04 || key)`.
     pub fn parse(vkey: &str) -> Result<Self, WitnessError> {
-        let mut parts = vkey.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(WitnessError::Key("three parts joined by +"));
-        };
-        let bytes = STANDARD
-            .decode(encoded)
-            .map_err(|_| WitnessError::Key("base64 key"))?;
-        if bytes.len() != 33 || bytes[0] != COSIGNATURE_V1 {
-            return Err(WitnessError::Key("an Ed25519 cosignature key, type 0x04"));
-        }
-        let key = VerifyingKey::from_hex(&hex::encode(&bytes[1..]))
-            .map_err(|_| WitnessError::Key("an Ed25519 public key"))?;
-        if name.is_empty() || hex::encode(key_id(name, COSIGNATURE_V1, &key)) != id {
-            return Err(WitnessError::Key("a key id that matches the name and key"));
-        }
-        Ok(Self {
-            name: name.to_string(),
-            key,
-        })
+        let (name, key) = note::parse_vkey(vkey, COSIGNATURE_V1).map_err(WitnessError::Key)?;
+        Ok(Self { name, key })
     }
 
     /// The verifier key text that [`Self::parse`] reads.
     pub fn vkey(&self) -> String {
-        let mut bytes = vec![COSIGNATURE_V1];
-        bytes.extend_from_slice(&self.key.to_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(key_id(&self.name, COSIGNATURE_V1, &self.key)),
-            STANDARD.encode(bytes)
-        )
+        note::vkey(&self.name, COSIGNATURE_V1, &self.key)
     }
 
     /// The time of this witness's valid cosignature on the checkpoint `note`, if it holds one.
     pub fn cosigned_at(&self, note: &str) -> Option<u64> {
         let (body, signatures) = split_note(note)?;
-        let id = key_id(&self.name, COSIGNATURE_V1, &self.key);
+        let id = note::key_id(&self.name, COSIGNATURE_V1, &self.key);
         signatures.lines().find_map(|line| {
             let rest = line.strip_prefix("\u{2014} ")?;
             let (signer, encoded) = rest.split_once(' ')?;
@@ -111,7 +74,7 @@ fn cosigned_message(time: u64, body: &str) -> String {
 /// The cosignature line of `key`, named `name`, on the checkpoint `note`, at `time`.
 pub fn cosign(name: &str, key: &SigningKey, time: u64, note: &str) -> Option<String> {
     let (body, _) = split_note(note)?;
-    let mut bytes = key_id(name, COSIGNATURE_V1, &key.verifying_key()).to_vec();
+    let mut bytes = note::key_id(name, COSIGNATURE_V1, &key.verifying_key()).to_vec();
     bytes.extend_from_slice(&time.to_be_bytes());
     bytes.extend_from_slice(&key.sign(cosigned_message(time, &body).as_bytes()));
     Some(format!("\u{2014} {name} {}\n", STANDARD.encode(bytes)))
@@ -183,29 +146,13 @@ pub fn parse_add_checkpoint(body: &str) -> Result<AddCheckpoint, WitnessError> {
 /// (`origin+keyhash+base64(0x01 || key)`, what `/.well-known/registre/ledger-note-key`
 /// publishes).
 pub fn parse_log_key(vkey: &str) -> Result<(String, VerifyingKey), WitnessError> {
-    let mut parts = vkey.trim().splitn(3, '+');
-    let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(WitnessError::Key("three parts joined by +"));
-    };
-    let bytes = STANDARD
-        .decode(encoded)
-        .map_err(|_| WitnessError::Key("base64 key"))?;
-    if bytes.len() != 33 || bytes[0] != ED25519 {
-        return Err(WitnessError::Key("an Ed25519 note key, type 0x01"));
-    }
-    let key = VerifyingKey::from_hex(&hex::encode(&bytes[1..]))
-        .map_err(|_| WitnessError::Key("an Ed25519 public key"))?;
-    if hex::encode(key_id(name, ED25519, &key)) != id {
-        return Err(WitnessError::Key("a key id that matches the name and key"));
-    }
-    Ok((name.to_string(), key))
+    note::parse_vkey(vkey, note::ED25519).map_err(WitnessError::Key)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::note;
 
     #[test]
     fn a_cosignature_verifies_with_the_witness_key_alone() {

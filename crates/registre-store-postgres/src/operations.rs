@@ -4,23 +4,17 @@
 use crate::{PostgresStore, map_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use registre_store::{OperationsStore, OutboxBacklog, RequestsDue, StoreResult};
-
-/// The statuses of a request still running (see `RequestStatus::is_closed`), spelled out
-/// so that the `(status, due_at)` index answers.
-const OPEN_STATUSES: &str = "'received', 'verified', 'in_progress'";
+use registre_store::{OperationsStore, OutboxBacklog, RequestsDue, StoreResult, sql};
 
 #[async_trait]
 impl OperationsStore for PostgresStore {
     async fn outbox_backlog(&self, channel: &str) -> StoreResult<OutboxBacklog> {
-        let (pending, oldest_pending_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(created_at) FROM outbox
-             WHERE delivered_at IS NULL AND dead_at IS NULL AND channel = $1",
-        )
-        .bind(channel)
-        .fetch_one(&self.reader)
-        .await
-        .map_err(map_err)?;
+        let (pending, oldest_pending_at): (i64, Option<DateTime<Utc>>) =
+            sqlx::query_as(sql::OUTBOX_BACKLOG)
+                .bind(channel)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(map_err)?;
         Ok(OutboxBacklog {
             pending,
             oldest_pending_at,
@@ -32,15 +26,13 @@ impl OperationsStore for PostgresStore {
         now: DateTime<Utc>,
         soon: DateTime<Utc>,
     ) -> StoreResult<RequestsDue> {
-        let (overdue, due_soon): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FILTER (WHERE due_at <= $1), COUNT(*) FILTER (WHERE due_at > $1)
-             FROM requests WHERE status IN ({OPEN_STATUSES}) AND due_at <= $2"
-        )))
-        .bind(now)
-        .bind(soon)
-        .fetch_one(&self.reader)
-        .await
-        .map_err(map_err)?;
+        let (overdue, due_soon): (i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql::open_requests_due("due_at")))
+                .bind(now)
+                .bind(soon)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(map_err)?;
         Ok(RequestsDue { overdue, due_soon })
     }
 }

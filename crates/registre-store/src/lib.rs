@@ -9,6 +9,7 @@ mod batch;
 pub mod conformance;
 mod error;
 mod records;
+pub mod sql;
 
 pub use batch::{ApplyFuture, BatchApplier, CommitObserver, GroupCommitter, MAX_BATCH};
 pub use error::StoreError;
