@@ -1,8 +1,8 @@
 //! Applying change sets: the only code that appends to the ledger.
-use crate::documents::append_audit;
+use crate::append_audit;
 use crate::map_err;
-use crate::subjects::parse_state;
 use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentState};
+use registre_store::sql::rows::parse_state;
 use registre_store::{
     ApplyFuture, BatchApplier, ChangeSet, SPENT_NONCE_CONSTRAINT, SUBJECT_INDEX_CONSTRAINT,
     StoreError, StoreResult,

@@ -3,18 +3,11 @@
 //! (`synchronous_commit=on`); the chain heads are row-locked so appends from every server
 //! form one chain.
 
-mod access;
 mod apply;
-mod console;
-mod documents;
 pub mod maintenance;
-mod operations;
-mod proofs;
-mod registers;
-mod requests;
 mod subjects;
-mod tokens;
 
+use registre_store::sql::{Dialect, SqlBackend, Stmt};
 use registre_store::{GroupCommitter, Health, Store, StoreError, StoreResult};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -180,6 +173,54 @@ impl Store for PostgresStore {
     }
 }
 
+/// The PostgreSQL seam of the shared SQL (`registre_store::sql`).
+#[async_trait::async_trait]
+impl SqlBackend for PostgresStore {
+    type Db = sqlx::Postgres;
+    const DIALECT: Dialect = Dialect {
+        casts: true,
+        for_update: " FOR UPDATE",
+        skip_locked: " FOR UPDATE SKIP LOCKED",
+        utc_day: |column| format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+    };
+    const DUE_COLUMN: &'static str = "due_at";
+
+    fn reader(&self) -> &PgPool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.writer.begin().await.map_err(map_err)
+    }
+
+    fn map_err(error: sqlx::Error) -> StoreError {
+        map_err(error)
+    }
+
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn bind_due(
+        stmt: Stmt<sqlx::Postgres>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Stmt<sqlx::Postgres> {
+        stmt.bind(at)
+    }
+}
+
+/// Appends to the audit chain in the caller's transaction.
+pub(crate) async fn append_audit(
+    conn: &mut sqlx::PgConnection,
+    record: &registre_domain::audit::AuditRecord,
+) -> StoreResult<registre_domain::audit::AuditEntry> {
+    registre_store::sql::append_audit::<PostgresStore>(conn, record).await
+}
+
 #[async_trait::async_trait]
 impl Health for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
@@ -210,8 +251,4 @@ pub(crate) fn map_err(error: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => StoreError::Retryable(error.to_string()),
         _ => StoreError::Other(error.to_string()),
     }
-}
-
-pub(crate) fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_string())
 }

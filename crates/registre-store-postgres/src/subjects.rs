@@ -1,63 +1,40 @@
-use crate::{PostgresStore, corrupt, map_err};
+use crate::{PostgresStore, map_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, ConsentState};
+use registre_domain::audit::AuditRecord;
+use registre_domain::ledger::ConsentEvent;
+use registre_store::sql::rows::{
+    EVENT_COLUMNS, SUBJECT_COLUMNS, consent_event, parse_state, subject,
+};
 use registre_store::{
-    ChangeSet, ConsentStateRecord, LedgerStore, StoreResult, SubjectRecord, SubjectStore,
-    SubmissionRecord,
+    ChangeSet, ConsentStateRecord, LedgerStore, Rectification, StoreError, StoreResult,
+    SubjectRecord, SubjectStore, SubmissionRecord,
 };
 use sqlx::Row;
 use uuid::Uuid;
 
-pub(crate) fn subject(row: &sqlx::postgres::PgRow) -> SubjectRecord {
-    SubjectRecord {
-        id: row.get("id"),
-        blind_index: row.get("blind_index"),
-        wrapped_key: row.get("wrapped_key"),
-        email_sealed: row.get("email_sealed"),
-        external_id_index: row.get("external_id_index"),
-        external_id_sealed: row.get("external_id_sealed"),
-        restricted: row.get("restricted"),
-        objected_to_marketing: row.get("objected_to_marketing"),
-        created_at: row.get("created_at"),
-    }
-}
-
-pub(crate) fn parse_state(raw: &str) -> StoreResult<ConsentState> {
-    Ok(match raw {
-        "granted" => ConsentState::Granted,
-        "withdrawn" => ConsentState::Withdrawn,
-        "pending" => ConsentState::Pending,
-        "expired" => ConsentState::Expired,
-        "objected" => ConsentState::Objected,
-        "none" => ConsentState::None,
-        _ => return Err(corrupt("consent state")),
-    })
-}
-
-fn consent_event(row: &sqlx::postgres::PgRow) -> StoreResult<ConsentEvent> {
-    Ok(ConsentEvent {
-        seq: row.get("seq"),
-        event_id: row.get("event_id"),
-        recorded_at: row.get("recorded_at"),
-        occurred_at: row.get("occurred_at"),
-        subject_id: row.get("subject_id"),
-        purpose: row.get("purpose"),
-        action: ConsentAction::parse(row.get("action")).ok_or_else(|| corrupt("consent action"))?,
-        source: ConsentSource::parse(row.get("source")).ok_or_else(|| corrupt("consent source"))?,
-        touchpoint: row.get("touchpoint"),
-        notice_version: row.get("notice_version"),
-        provenance: row.get("provenance"),
-        prev_hash: row.get("prev_hash"),
-        hash: row.get("hash"),
-    })
-}
-
-pub(crate) const SUBJECT_COLUMNS: &str = "id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at";
-const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
-
 #[async_trait]
 impl SubjectStore for PostgresStore {
+    async fn rectify(&self, rectification: &Rectification, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(map_err)?;
+        if let Some((blind_index, email_sealed)) = &rectification.new_email {
+            let done = sqlx::query(
+                "UPDATE subjects SET blind_index = $2, email_sealed = $3 WHERE id = $1",
+            )
+            .bind(rectification.subject_id)
+            .bind(blind_index)
+            .bind(email_sealed)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        registre_store::sql::rectify_records::<PostgresStore>(&mut tx, rectification, audit)
+            .await?;
+        tx.commit().await.map_err(map_err)
+    }
     async fn get_or_create_subject(&self, candidate: &SubjectRecord) -> StoreResult<SubjectRecord> {
         let mut tx = self.writer.begin().await.map_err(map_err)?;
         sqlx::query(
@@ -84,7 +61,7 @@ impl SubjectStore for PostgresStore {
         .await
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(subject(&row))
+        subject(&row)
     }
 
     async fn create_subjects(&self, subjects: &[SubjectRecord]) -> StoreResult<()> {
@@ -119,7 +96,7 @@ impl SubjectStore for PostgresStore {
         .fetch_optional(&self.reader)
         .await
         .map_err(map_err)?;
-        Ok(row.as_ref().map(subject))
+        row.as_ref().map(subject).transpose()
     }
 
     async fn subject(&self, id: Uuid) -> StoreResult<Option<SubjectRecord>> {
@@ -130,7 +107,7 @@ impl SubjectStore for PostgresStore {
         .fetch_optional(&self.reader)
         .await
         .map_err(map_err)?;
-        Ok(row.as_ref().map(subject))
+        row.as_ref().map(subject).transpose()
     }
 
     async fn suppressed_since(&self, blind_index: &[u8]) -> StoreResult<Option<DateTime<Utc>>> {

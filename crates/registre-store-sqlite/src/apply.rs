@@ -1,5 +1,5 @@
 //! Applying change sets: the only code that appends to the ledger.
-use crate::documents::append_audit;
+use crate::append_audit;
 use crate::map_err;
 use crate::subject_index::{IndexWrite, SubjectIndex};
 use crate::subjects::{insert_subject, parse_state};

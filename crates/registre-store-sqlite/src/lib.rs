@@ -4,25 +4,18 @@
 //! Writes go through one connection (SQLite has one writer anyway), ledger writes through
 //! the group committer; reads use a pool of their own.
 
-mod access;
 mod apply;
 mod batched;
 mod cache;
 mod checkpointer;
-mod console;
-mod documents;
 pub mod maintenance;
-mod operations;
-mod proofs;
-mod registers;
-mod requests;
 mod scan;
 mod subject_index;
 #[cfg(test)]
 mod subject_index_tests;
 mod subjects;
-mod tokens;
 
+use registre_store::sql::{Dialect, SqlBackend, Stmt};
 use registre_store::{GroupCommitter, Health, Store, StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -244,6 +237,52 @@ impl Store for SqliteStore {
     fn sole_writer(&self) -> bool {
         true
     }
+}
+
+/// The SQLite seam of the shared SQL (`registre_store::sql`).
+#[async_trait::async_trait]
+impl SqlBackend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const DIALECT: Dialect = Dialect {
+        casts: false,
+        for_update: "",
+        skip_locked: "",
+        // Timestamps are kept as RFC 3339 text in UTC.
+        utc_day: |column| format!("substr({column}, 1, 10)"),
+    };
+    const DUE_COLUMN: &'static str = "due_micros";
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        begin_write(&self.writer).await
+    }
+
+    fn map_err(error: sqlx::Error) -> StoreError {
+        map_err(error)
+    }
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn bind_due(stmt: Stmt<sqlx::Sqlite>, at: chrono::DateTime<chrono::Utc>) -> Stmt<sqlx::Sqlite> {
+        stmt.bind(at.timestamp_micros())
+    }
+}
+
+/// Appends to the audit chain in the caller's transaction.
+pub(crate) async fn append_audit(
+    conn: &mut sqlx::SqliteConnection,
+    record: &registre_domain::audit::AuditRecord,
+) -> StoreResult<registre_domain::audit::AuditEntry> {
+    registre_store::sql::append_audit::<SqliteStore>(conn, record).await
 }
 
 #[async_trait::async_trait]

@@ -8,8 +8,8 @@ use chrono::Utc;
 use registre_domain::audit::AuditRecord;
 use registre_domain::ledger::{ConsentAction, ConsentSource, NewConsentEvent};
 use registre_store::{
-    ChangeSet, Erasure, LedgerStore, Rectification, RequestStore, SUBJECT_INDEX_CONSTRAINT,
-    StoreError, StoreResult, SubjectRecord, SubjectStore,
+    ChangeSet, Erasure, LedgerStore, Rectification, SUBJECT_INDEX_CONSTRAINT, StoreError,
+    StoreResult, SubjectRecord, SubjectStore,
 };
 use sqlx::Row;
 use uuid::Uuid;

@@ -1,61 +1,20 @@
-use crate::{SqliteStore, corrupt, map_err};
+use crate::{SqliteStore, map_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use registre_domain::ledger::{ConsentAction, ConsentEvent, ConsentSource, ConsentState};
+use registre_domain::audit::AuditRecord;
+use registre_domain::ledger::ConsentEvent;
 use registre_domain::proof::ChainLink;
 use registre_store::{
-    ChangeSet, CheckSubject, CheckView, ConsentStateRecord, LedgerStore, StoreError, StoreResult,
-    SubjectRecord, SubjectStore, SubmissionRecord,
+    ChangeSet, CheckSubject, CheckView, ConsentStateRecord, LedgerStore, Rectification,
+    SUBJECT_INDEX_CONSTRAINT, StoreError, StoreResult, SubjectRecord, SubjectStore,
+    SubmissionRecord,
 };
 use sqlx::Row;
 use uuid::Uuid;
 
-pub(crate) fn subject(row: &sqlx::sqlite::SqliteRow) -> SubjectRecord {
-    SubjectRecord {
-        id: row.get("id"),
-        blind_index: row.get("blind_index"),
-        wrapped_key: row.get("wrapped_key"),
-        email_sealed: row.get("email_sealed"),
-        external_id_index: row.get("external_id_index"),
-        external_id_sealed: row.get("external_id_sealed"),
-        restricted: row.get("restricted"),
-        objected_to_marketing: row.get("objected_to_marketing"),
-        created_at: row.get("created_at"),
-    }
-}
-
-pub(crate) fn parse_state(raw: &str) -> StoreResult<ConsentState> {
-    Ok(match raw {
-        "granted" => ConsentState::Granted,
-        "withdrawn" => ConsentState::Withdrawn,
-        "pending" => ConsentState::Pending,
-        "expired" => ConsentState::Expired,
-        "objected" => ConsentState::Objected,
-        "none" => ConsentState::None,
-        _ => return Err(corrupt("consent state")),
-    })
-}
-
-fn consent_event(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ConsentEvent> {
-    Ok(ConsentEvent {
-        seq: row.get("seq"),
-        event_id: row.get("event_id"),
-        recorded_at: row.get("recorded_at"),
-        occurred_at: row.get("occurred_at"),
-        subject_id: row.get("subject_id"),
-        purpose: row.get("purpose"),
-        action: ConsentAction::parse(row.get("action")).ok_or_else(|| corrupt("consent action"))?,
-        source: ConsentSource::parse(row.get("source")).ok_or_else(|| corrupt("consent source"))?,
-        touchpoint: row.get("touchpoint"),
-        notice_version: row.get("notice_version"),
-        provenance: row.get("provenance"),
-        prev_hash: row.get("prev_hash"),
-        hash: row.get("hash"),
-    })
-}
-
-pub(crate) const SUBJECT_COLUMNS: &str = "id, blind_index, wrapped_key, email_sealed, external_id_index, external_id_sealed, restricted, objected_to_marketing, created_at";
-pub(crate) const EVENT_COLUMNS: &str = "seq, event_id, recorded_at, occurred_at, subject_id, purpose, action, source, touchpoint, notice_version, provenance, prev_hash, hash";
+pub(crate) use registre_store::sql::rows::{
+    EVENT_COLUMNS, SUBJECT_COLUMNS, consent_event, parse_state, subject,
+};
 
 /// Appends a new person to `subjects`; whether their blind index is free is for the caller
 /// to know (see `subject_index.rs`).
@@ -116,6 +75,52 @@ impl SqliteStore {
 
 #[async_trait]
 impl SubjectStore for SqliteStore {
+    async fn rectify(&self, rectification: &Rectification, audit: &AuditRecord) -> StoreResult<()> {
+        let mut write = self.index.write().await;
+        let mut tx = self.write_tx().await?;
+        write.sync(&mut tx).await?;
+        if let Some((blind_index, email_sealed)) = &rectification.new_email {
+            let held: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT blind_index FROM subjects WHERE id = $1")
+                    .bind(rectification.subject_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            let Some(held) = held else {
+                return Err(StoreError::NotFound);
+            };
+            if held != *blind_index {
+                if write.resolve(&mut tx, blind_index).await?.is_some() {
+                    return Err(StoreError::Conflict {
+                        constraint: SUBJECT_INDEX_CONSTRAINT.into(),
+                    });
+                }
+                write
+                    .remove(&mut tx, &held, rectification.subject_id)
+                    .await?;
+                write
+                    .insert_indexed(&mut tx, blind_index, rectification.subject_id)
+                    .await?;
+            }
+            sqlx::query("UPDATE subjects SET blind_index = $2, email_sealed = $3 WHERE id = $1")
+                .bind(rectification.subject_id)
+                .bind(blind_index)
+                .bind(email_sealed)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        registre_store::sql::rectify_records::<SqliteStore>(&mut tx, rectification, audit).await?;
+        tx.commit().await.map_err(map_err)?;
+        write.committed();
+        if rectification.new_email.is_some() {
+            // The old blind index is not known here, and a lookup may have cached "no such
+            // person" under the new one: forget every cached subject.
+            self.cache.forget_all_subjects();
+        }
+        Ok(())
+    }
+
     async fn get_or_create_subject(&self, candidate: &SubjectRecord) -> StoreResult<SubjectRecord> {
         let mut write = self.index.write().await;
         let mut tx = self.write_tx().await?;
@@ -138,7 +143,7 @@ impl SubjectStore for SqliteStore {
         tx.commit().await.map_err(map_err)?;
         write.committed();
         self.cache.forget_subject(&candidate.blind_index);
-        Ok(subject(&row))
+        subject(&row)
     }
 
     async fn create_subjects(&self, subjects: &[SubjectRecord]) -> StoreResult<()> {
@@ -171,7 +176,7 @@ impl SubjectStore for SqliteStore {
         let seen = self.cache.generation();
         let select = format!("SELECT {SUBJECT_COLUMNS} FROM subjects s");
         let row = self.row_by_index(&select, blind_index, None).await?;
-        let found = row.as_ref().map(subject);
+        let found = row.as_ref().map(subject).transpose()?;
         self.cache.put_subject(seen, blind_index, found.clone());
         Ok(found)
     }
@@ -199,7 +204,7 @@ impl SubjectStore for SqliteStore {
                 erased_since: self.suppressed_since(blind_index).await?,
             });
         };
-        let found = subject(&row);
+        let found = subject(&row)?;
         let state = match row.get::<Option<String>, _>("state") {
             Some(state) => Some(ConsentStateRecord {
                 subject_id: found.id,
@@ -232,7 +237,7 @@ impl SubjectStore for SqliteStore {
         .fetch_optional(&self.reader)
         .await
         .map_err(map_err)?;
-        Ok(row.as_ref().map(subject))
+        row.as_ref().map(subject).transpose()
     }
 
     async fn suppressed_since(&self, blind_index: &[u8]) -> StoreResult<Option<DateTime<Utc>>> {
@@ -369,7 +374,12 @@ async fn fill_cache(reader: &sqlx::SqlitePool, cache: &std::sync::Weak<crate::ca
         };
         after = last;
         let full = rows.len() as i64 == PAGE;
-        if !cache.merge_subjects(epoch, rows.iter().map(subject).collect()) {
+        let Ok(page) = rows.iter().map(subject).collect::<StoreResult<Vec<_>>>() else {
+            // A row that does not decode: the reads that meet it will say so.
+            complete = false;
+            break;
+        };
+        if !cache.merge_subjects(epoch, page) {
             // Cleared since, or as full as it may be.
             complete = false;
             break;

@@ -78,6 +78,10 @@ pub trait AuditLogStore: Send + Sync {
 /// Data subjects: who they are is sealed under their own key; they are found by blind index.
 #[async_trait]
 pub trait SubjectStore: Send + Sync {
+    /// Applies a rectification (a new email changes who the person is found as, so it lives
+    /// with the other writes that keep a person's blind index unique); `NotFound` when the
+    /// subject is gone, `Conflict` when the new email belongs to another subject.
+    async fn rectify(&self, rectification: &Rectification, audit: &AuditRecord) -> StoreResult<()>;
     /// Creates the subject unless one with the same blind index exists; either way returns
     /// the stored one, so that concurrent first submissions agree on one subject and key.
     async fn get_or_create_subject(&self, candidate: &SubjectRecord) -> StoreResult<SubjectRecord>;
@@ -440,9 +444,6 @@ pub trait RequestStore: Send + Sync {
         audit: &AuditRecord,
     ) -> StoreResult<()>;
     async fn certificate(&self, id: Uuid) -> StoreResult<Option<ErasureCertificate>>;
-    /// Applies a rectification; `NotFound` when the subject is gone, `Conflict` when the new
-    /// email belongs to another subject.
-    async fn rectify(&self, rectification: &Rectification, audit: &AuditRecord) -> StoreResult<()>;
     /// Deletes some of a subject's submissions (an erasure that keeps what the law requires).
     async fn delete_submissions(
         &self,
