@@ -84,23 +84,14 @@ impl App {
         by: &Principal,
         request: ConsentRequest,
     ) -> AppResult<ConsentEvent> {
-        // A person seen for the first time is created inside the change set, so that the
-        // grant costs one group-committed transaction; if someone created them meanwhile,
-        // the commit fails on the blind index and we go again with the stored subject.
-        let mut retried = false;
-        let mut events = loop {
+        let request = &request;
+        let mut events = crate::retry::retry_on_new_subject_conflict(|retried| async move {
             let change = self
                 .prepare_consent_with(by, request.clone(), !retried)
                 .await?;
-            match self.commit_one(change).await {
-                Err(AppError::Store(registre_store::StoreError::Conflict { constraint }))
-                    if !retried && constraint == registre_store::SUBJECT_INDEX_CONSTRAINT =>
-                {
-                    retried = true;
-                }
-                other => break other?,
-            }
-        };
+            self.commit_one(change).await
+        })
+        .await?;
         events.pop().ok_or_else(|| {
             AppError::Store(registre_store::StoreError::Other(
                 "no event returned".into(),

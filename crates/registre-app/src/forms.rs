@@ -1,6 +1,7 @@
 //! The public touchpoint forms: the proof a form carries that it was served by us, a
 //! submission with its consents, double opt-in confirmation, one-click withdrawal, and the
 //! expiry of grants nobody confirmed. What a person sees and reads is the web crate's part.
+use crate::retry::is_conflict;
 use crate::subjects::{EMAIL_CONTEXT, SUBMISSION_CONTEXT};
 use crate::tokens::{TokenKind, TokenProblem, VerifiedToken};
 use crate::{App, AppError, AppResult, NoticeView};
@@ -9,8 +10,8 @@ use registre_domain::ledger::{ConsentAction, ConsentSource, ConsentState, NewCon
 use registre_domain::submission::{FieldProblem, ForgedConsent, check_values, ticked_purposes};
 use registre_domain::{Email, Language};
 use registre_store::{
-    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SUBJECT_INDEX_CONSTRAINT, SpentNonce,
-    StoreError, SubjectRecord, SubmissionRecord,
+    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, StoreError, SubjectRecord,
+    SubmissionRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -183,8 +184,14 @@ fn nonce_of(kind: TokenKind, verified: &VerifiedToken) -> SpentNonce {
     }
 }
 
-fn is_conflict(error: &AppError, name: &str) -> bool {
-    matches!(error, AppError::Store(StoreError::Conflict { constraint }) if constraint == name)
+/// A form that passed every check, ready to be committed.
+struct CheckedForm<'a> {
+    post: &'a FormPost,
+    email: &'a Email,
+    fields_json: &'a str,
+    purposes: &'a [String],
+    double_opt_in: bool,
+    spent: &'a SpentNonce,
 }
 
 impl App {
@@ -263,141 +270,150 @@ impl App {
         let fields_json = serde_json::to_string(&checked.values)
             .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
         let spent = nonce_of(TokenKind::FormCsrf, &token);
-        let mut retried = false;
-        loop {
-            let now = self.now();
-            // A person seen for the first time is created with the submission; if someone
-            // created them meanwhile, the commit fails on the blind index and we go again
-            // with the stored subject and its key.
-            let (subject, key, new_subject) =
-                match (retried, self.find_subject(&checked.email).await?) {
-                    (false, Some(existing)) => {
-                        let key = self.subject_key(&existing)?;
-                        (existing, key, None)
-                    }
-                    (false, None) => {
-                        let (key, wrapped) =
-                            self.keyring().new_subject_key().map_err(AppError::from)?;
-                        let record = SubjectRecord {
-                            id: Uuid::now_v7(),
-                            blind_index: self.blind_index(&checked.email),
-                            wrapped_key: wrapped.0,
-                            email_sealed: key
-                                .seal_str(EMAIL_CONTEXT, checked.email.as_str())
-                                .map_err(AppError::from)?,
-                            external_id_index: None,
-                            external_id_sealed: None,
-                            restricted: false,
-                            objected_to_marketing: false,
-                            created_at: now,
-                        };
-                        (record.clone(), key, Some(record))
-                    }
-                    (true, _) => {
-                        let (existing, key) = self.subject_with_key(&checked.email).await?;
-                        (existing, key, None)
-                    }
-                };
-            let action = if double_opt_in {
-                ConsentAction::GrantPending
-            } else {
-                ConsentAction::Grant
-            };
-            let mut events = Vec::with_capacity(purposes.len());
-            let mut outbox = Vec::new();
-            for purpose in &purposes {
-                let event = NewConsentEvent {
-                    event_id: Uuid::now_v7(),
-                    subject_id: subject.id,
-                    purpose: Some(purpose.clone()),
-                    action,
-                    source: ConsentSource::Form,
-                    touchpoint: Some(post.touchpoint.clone()),
-                    notice_version: Some(post.notice_version.clone()),
-                    provenance: None,
-                    occurred_at: None,
-                };
-                if action == ConsentAction::Grant {
-                    outbox.extend(
-                        self.consent_webhook("consent.granted", &event, &checked.email, now)
-                            .await?,
-                    );
-                }
-                events.push(event);
+        let form = CheckedForm {
+            post: &post,
+            email: &checked.email,
+            fields_json: &fields_json,
+            purposes: &purposes,
+            double_opt_in,
+            spent: &spent,
+        };
+        let (subject_id, event_ids) = match crate::retry::retry_on_new_subject_conflict(|retried| {
+            self.record_submission(&form, retried)
+        })
+        .await
+        {
+            Ok(committed) => committed,
+            Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
+                return Err(FormRefusal::Token(TokenProblem::AlreadyUsed));
             }
-            let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-            let change = ChangeSet {
-                spent_nonces: vec![spent.clone()],
-                new_subjects: new_subject.into_iter().collect(),
-                submissions: vec![SubmissionRecord {
+            Err(error) => return Err(error.into()),
+        };
+        let confirmation = double_opt_in.then(|| {
+            let link = |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
+                subject_id,
+                purposes: purposes.clone(),
+                language: post.language,
+                touchpoint,
+                notice_version,
+            };
+            ConfirmationMail {
+                to: checked.email.clone(),
+                confirm_token: self.sign_link(
+                    TokenKind::ConfirmConsent,
+                    &link(
+                        Some(post.touchpoint.clone()),
+                        Some(post.notice_version.clone()),
+                    ),
+                    confirmation_validity(),
+                ),
+                unsubscribe_token: self.sign_link(
+                    TokenKind::Unsubscribe,
+                    &link(None, None),
+                    unsubscribe_validity(),
+                ),
+                purposes: purposes.clone(),
+                language: post.language,
+                events: event_ids.clone(),
+            }
+        });
+        let (granted, pending) = if double_opt_in {
+            (vec![], purposes)
+        } else {
+            (purposes, vec![])
+        };
+        Ok(Submitted {
+            touchpoint: post.touchpoint,
+            notice_version: post.notice_version,
+            granted,
+            pending,
+            confirmation,
+            events: event_ids,
+        })
+    }
+
+    /// One attempt at committing a checked form; `retried` once the person turned out to
+    /// have been created meanwhile. Answers the subject and the consent events recorded.
+    async fn record_submission(
+        &self,
+        form: &CheckedForm<'_>,
+        retried: bool,
+    ) -> AppResult<(Uuid, Vec<Uuid>)> {
+        let now = self.now();
+        let email = form.email;
+        let (subject, key, new_subject) = match (retried, self.find_subject(email).await?) {
+            (false, Some(existing)) => {
+                let key = self.subject_key(&existing)?;
+                (existing, key, None)
+            }
+            // Created with the submission (see `retry_on_new_subject_conflict`).
+            (false, None) => {
+                let (key, wrapped) = self.keyring().new_subject_key()?;
+                let record = SubjectRecord {
                     id: Uuid::now_v7(),
-                    subject_id: subject.id,
-                    touchpoint: post.touchpoint.clone(),
-                    notice_version: post.notice_version.clone(),
-                    fields_sealed: key
-                        .seal_str(SUBMISSION_CONTEXT, &fields_json)
-                        .map_err(AppError::from)?,
-                    received_at: now,
-                }],
-                events,
-                outbox,
-                at: now,
-                ..Default::default()
-            };
-            match self.commit_one(change).await {
-                Ok(_) => {}
-                Err(error) if !retried && is_conflict(&error, SUBJECT_INDEX_CONSTRAINT) => {
-                    retried = true;
-                    continue;
-                }
-                Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
-                    return Err(FormRefusal::Token(TokenProblem::AlreadyUsed));
-                }
-                Err(error) => return Err(error.into()),
+                    blind_index: self.blind_index(email),
+                    wrapped_key: wrapped.0,
+                    email_sealed: key.seal_str(EMAIL_CONTEXT, email.as_str())?,
+                    external_id_index: None,
+                    external_id_sealed: None,
+                    restricted: false,
+                    objected_to_marketing: false,
+                    created_at: now,
+                };
+                (record.clone(), key, Some(record))
             }
-            let confirmation = double_opt_in.then(|| {
-                let link =
-                    |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
-                        subject_id: subject.id,
-                        purposes: purposes.clone(),
-                        language: post.language,
-                        touchpoint,
-                        notice_version,
-                    };
-                ConfirmationMail {
-                    to: checked.email.clone(),
-                    confirm_token: self.sign_link(
-                        TokenKind::ConfirmConsent,
-                        &link(
-                            Some(post.touchpoint.clone()),
-                            Some(post.notice_version.clone()),
-                        ),
-                        confirmation_validity(),
-                    ),
-                    unsubscribe_token: self.sign_link(
-                        TokenKind::Unsubscribe,
-                        &link(None, None),
-                        unsubscribe_validity(),
-                    ),
-                    purposes: purposes.clone(),
-                    language: post.language,
-                    events: event_ids.clone(),
-                }
-            });
-            let (granted, pending) = if double_opt_in {
-                (vec![], purposes)
-            } else {
-                (purposes, vec![])
+            (true, _) => {
+                let (existing, key) = self.subject_with_key(email).await?;
+                (existing, key, None)
+            }
+        };
+        let action = if form.double_opt_in {
+            ConsentAction::GrantPending
+        } else {
+            ConsentAction::Grant
+        };
+        let post = form.post;
+        let mut events = Vec::with_capacity(form.purposes.len());
+        let mut outbox = Vec::new();
+        for purpose in form.purposes {
+            let event = NewConsentEvent {
+                event_id: Uuid::now_v7(),
+                subject_id: subject.id,
+                purpose: Some(purpose.clone()),
+                action,
+                source: ConsentSource::Form,
+                touchpoint: Some(post.touchpoint.clone()),
+                notice_version: Some(post.notice_version.clone()),
+                provenance: None,
+                occurred_at: None,
             };
-            return Ok(Submitted {
-                touchpoint: post.touchpoint,
-                notice_version: post.notice_version,
-                granted,
-                pending,
-                confirmation,
-                events: event_ids,
-            });
+            if action == ConsentAction::Grant {
+                outbox.extend(
+                    self.consent_webhook("consent.granted", &event, email, now)
+                        .await?,
+                );
+            }
+            events.push(event);
         }
+        let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let change = ChangeSet {
+            spent_nonces: vec![form.spent.clone()],
+            new_subjects: new_subject.into_iter().collect(),
+            submissions: vec![SubmissionRecord {
+                id: Uuid::now_v7(),
+                subject_id: subject.id,
+                touchpoint: post.touchpoint.clone(),
+                notice_version: post.notice_version.clone(),
+                fields_sealed: key.seal_str(SUBMISSION_CONTEXT, form.fields_json)?,
+                received_at: now,
+            }],
+            events,
+            outbox,
+            at: now,
+            ..Default::default()
+        };
+        self.commit_one(change).await?;
+        Ok((subject.id, event_ids))
     }
 
     async fn consent_webhook(

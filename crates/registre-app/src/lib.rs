@@ -29,6 +29,7 @@ mod request_mail;
 pub mod requests;
 pub mod restore;
 mod retention;
+mod retry;
 mod ropa;
 mod startup;
 pub mod subjects;
