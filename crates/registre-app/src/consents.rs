@@ -214,19 +214,7 @@ impl App {
                 match (defer_new_subject, existing) {
                     (_, Some(existing)) => existing,
                     (true, None) => {
-                        let (key, wrapped) = self.keyring().new_subject_key()?;
-                        let record = registre_store::SubjectRecord {
-                            id: Uuid::now_v7(),
-                            blind_index: self.blind_index(email),
-                            wrapped_key: wrapped.0,
-                            email_sealed: key
-                                .seal_str(crate::subjects::EMAIL_CONTEXT, email.as_str())?,
-                            external_id_index: None,
-                            external_id_sealed: None,
-                            restricted: false,
-                            objected_to_marketing: false,
-                            created_at: now,
-                        };
+                        let (record, _) = self.new_subject(email)?;
                         new_subject = Some(record.clone());
                         record
                     }

@@ -2,7 +2,7 @@
 //! submission with its consents, double opt-in confirmation, one-click withdrawal, and the
 //! expiry of grants nobody confirmed. What a person sees and reads is the web crate's part.
 use crate::retry::is_conflict;
-use crate::subjects::{EMAIL_CONTEXT, SUBMISSION_CONTEXT};
+use crate::subjects::SUBMISSION_CONTEXT;
 use crate::tokens::{TokenKind, TokenProblem, VerifiedToken};
 use crate::{App, AppError, AppResult, NoticeView};
 use chrono::Duration;
@@ -10,8 +10,7 @@ use registre_domain::ledger::{ConsentAction, ConsentSource, ConsentState, NewCon
 use registre_domain::submission::{FieldProblem, ForgedConsent, check_values, ticked_purposes};
 use registre_domain::{Email, Language};
 use registre_store::{
-    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, StoreError, SubjectRecord,
-    SubmissionRecord,
+    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, StoreError, SubmissionRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -348,18 +347,7 @@ impl App {
             }
             // Created with the submission (see `retry_on_new_subject_conflict`).
             (false, None) => {
-                let (key, wrapped) = self.keyring().new_subject_key()?;
-                let record = SubjectRecord {
-                    id: Uuid::now_v7(),
-                    blind_index: self.blind_index(email),
-                    wrapped_key: wrapped.0,
-                    email_sealed: key.seal_str(EMAIL_CONTEXT, email.as_str())?,
-                    external_id_index: None,
-                    external_id_sealed: None,
-                    restricted: false,
-                    objected_to_marketing: false,
-                    created_at: now,
-                };
+                let (record, key) = self.new_subject(email)?;
                 (record.clone(), key, Some(record))
             }
             (true, _) => {
