@@ -92,11 +92,9 @@ impl App {
             self.commit_one(change).await
         })
         .await?;
-        events.pop().ok_or_else(|| {
-            AppError::Store(registre_store::StoreError::Other(
-                "no event returned".into(),
-            ))
-        })
+        events
+            .pop()
+            .ok_or_else(|| AppError::internal("the ledger returned no event"))
     }
 
     /// Validates a grant or withdrawal and turns it into the change set that records it
@@ -263,10 +261,10 @@ impl App {
 
     pub(crate) async fn commit_one(&self, change: ChangeSet) -> AppResult<Vec<ConsentEvent>> {
         let mut results = self.commit_changes(vec![change]).await;
-        results
-            .pop()
-            .unwrap_or_else(|| Err(registre_store::StoreError::Other("no result".into())))
-            .map_err(Into::into)
+        match results.pop() {
+            Some(result) => Ok(result?),
+            None => Err(AppError::internal("the ledger returned no result")),
+        }
     }
 
     /// Commits change sets through the group committer and wakes the webhook worker when

@@ -10,7 +10,7 @@ use registre_domain::ledger::{ConsentAction, ConsentSource, ConsentState, NewCon
 use registre_domain::submission::{FieldProblem, ForgedConsent, check_values, ticked_purposes};
 use registre_domain::{Email, Language};
 use registre_store::{
-    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, StoreError, SubmissionRecord,
+    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, SubmissionRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -266,8 +266,7 @@ impl App {
             return Err(FormRefusal::NothingChosen);
         }
         let double_opt_in = notice.content.touchpoint.double_opt_in && !purposes.is_empty();
-        let fields_json = serde_json::to_string(&checked.values)
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+        let fields_json = serde_json::to_string(&checked.values).map_err(AppError::internal)?;
         let spent = nonce_of(TokenKind::FormCsrf, &token);
         let form = CheckedForm {
             post: &post,
