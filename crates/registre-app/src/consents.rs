@@ -267,16 +267,28 @@ impl App {
         }
     }
 
-    /// Commits change sets through the group committer and wakes the webhook worker when
-    /// one of them carried a message.
+    /// Commits change sets through the group committer and wakes the worker of each outbox
+    /// channel one of them wrote to.
     pub(crate) async fn commit_changes(
         &self,
         changes: Vec<ChangeSet>,
     ) -> Vec<registre_store::StoreResult<Vec<ConsentEvent>>> {
-        let has_messages = changes.iter().any(|c| !c.outbox.is_empty());
+        let writes_to = |channel: &str| {
+            changes
+                .iter()
+                .flat_map(|c| &c.outbox)
+                .any(|m| m.channel == channel)
+        };
+        let (webhooks, mail) = (
+            writes_to(crate::webhooks::WEBHOOK_CHANNEL),
+            writes_to(crate::mail_outbox::MAIL_CHANNEL),
+        );
         let results = self.store().commit(changes).await;
-        if has_messages {
+        if webhooks {
             self.wake_outbox();
+        }
+        if mail {
+            self.wake_mail_worker();
         }
         results
     }

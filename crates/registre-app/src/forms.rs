@@ -1,6 +1,7 @@
 //! The public touchpoint forms: the proof a form carries that it was served by us, a
 //! submission with its consents, double opt-in confirmation, one-click withdrawal, and the
 //! expiry of grants nobody confirmed. What a person sees and reads is the web crate's part.
+use crate::mail::Mail;
 use crate::retry::is_conflict;
 use crate::subjects::SUBMISSION_CONTEXT;
 use crate::tokens::{TokenKind, TokenProblem, VerifiedToken};
@@ -85,6 +86,12 @@ impl From<AppError> for FormRefusal {
     }
 }
 
+/// What one attempt at committing a form recorded.
+struct Committed {
+    events: Vec<Uuid>,
+    confirmation_queued: bool,
+}
+
 /// What a submission recorded.
 #[derive(Debug)]
 pub struct Submitted {
@@ -94,13 +101,14 @@ pub struct Submitted {
     pub granted: Vec<String>,
     /// Consents waiting for the person to confirm by email (double opt-in).
     pub pending: Vec<String>,
-    /// The confirmation email to send when `pending` is not empty.
-    pub confirmation: Option<ConfirmationMail>,
+    /// Whether the double opt-in mail was committed with the submission, for the mail
+    /// worker to send (false when `pending` is empty, or the mail could not be written).
+    pub confirmation_queued: bool,
     /// The consent events recorded, one per ticked box: each has its receipt.
     pub events: Vec<Uuid>,
 }
 
-/// The links of a double opt-in email, and whom it goes to.
+/// The links of a double opt-in email, and whom it goes to: what its writer needs.
 pub struct ConfirmationMail {
     pub to: Email,
     pub confirm_token: String,
@@ -129,7 +137,7 @@ pub struct FormReceipt {
     pub granted: Vec<String>,
     #[serde(rename = "q")]
     pub pending: Vec<String>,
-    /// Whether the double opt-in email went out.
+    /// Whether the double opt-in email is on its way (committed to the outbox).
     #[serde(rename = "m")]
     pub confirmation_sent: bool,
     #[serde(rename = "l")]
@@ -183,9 +191,17 @@ fn nonce_of(kind: TokenKind, verified: &VerifiedToken) -> SpentNonce {
     }
 }
 
+/// Writes the double opt-in mail of a submission in the person's language (the web crate's
+/// templates), from the notice the form was served with; `None` (logged by the writer) when
+/// it cannot be written: the submission is recorded without it, and the page says so.
+pub type ConfirmationWriter<'a> =
+    &'a (dyn Fn(&NoticeView, &ConfirmationMail) -> Option<Mail> + Sync);
+
 /// A form that passed every check, ready to be committed.
 struct CheckedForm<'a> {
     post: &'a FormPost,
+    notice: &'a NoticeView,
+    write_confirmation: ConfirmationWriter<'a>,
     email: &'a Email,
     fields_json: &'a str,
     purposes: &'a [String],
@@ -251,8 +267,13 @@ impl App {
 
     /// Records a form: the values sealed under the person's key, a consent for each ticked
     /// box (pending when the touchpoint asks for double opt-in) with the notice version
-    /// served, the webhooks, and the form's token spent — all in one transaction.
-    pub async fn submit_form(&self, post: FormPost) -> Result<Submitted, FormRefusal> {
+    /// served, the webhooks, the double opt-in mail, and the form's token spent — all in
+    /// one transaction.
+    pub async fn submit_form(
+        &self,
+        post: FormPost,
+        write_confirmation: ConfirmationWriter<'_>,
+    ) -> Result<Submitted, FormRefusal> {
         let token = self.check_form_token(&post).map_err(FormRefusal::Token)?;
         let notice = self
             .served_notice(&post.touchpoint, &post.notice_version)
@@ -270,13 +291,15 @@ impl App {
         let spent = nonce_of(TokenKind::FormCsrf, &token);
         let form = CheckedForm {
             post: &post,
+            notice: &notice,
+            write_confirmation,
             email: &checked.email,
             fields_json: &fields_json,
             purposes: &purposes,
             double_opt_in,
             spent: &spent,
         };
-        let (subject_id, event_ids) = match crate::retry::retry_on_new_subject_conflict(|retried| {
+        let committed = match crate::retry::retry_on_new_subject_conflict(|retried| {
             self.record_submission(&form, retried)
         })
         .await
@@ -287,34 +310,6 @@ impl App {
             }
             Err(error) => return Err(error.into()),
         };
-        let confirmation = double_opt_in.then(|| {
-            let link = |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
-                subject_id,
-                purposes: purposes.clone(),
-                language: post.language,
-                touchpoint,
-                notice_version,
-            };
-            ConfirmationMail {
-                to: checked.email.clone(),
-                confirm_token: self.sign_link(
-                    TokenKind::ConfirmConsent,
-                    &link(
-                        Some(post.touchpoint.clone()),
-                        Some(post.notice_version.clone()),
-                    ),
-                    confirmation_validity(),
-                ),
-                unsubscribe_token: self.sign_link(
-                    TokenKind::Unsubscribe,
-                    &link(None, None),
-                    unsubscribe_validity(),
-                ),
-                purposes: purposes.clone(),
-                language: post.language,
-                events: event_ids.clone(),
-            }
-        });
         let (granted, pending) = if double_opt_in {
             (vec![], purposes)
         } else {
@@ -325,9 +320,47 @@ impl App {
             notice_version: post.notice_version,
             granted,
             pending,
-            confirmation,
-            events: event_ids,
+            confirmation_queued: committed.confirmation_queued,
+            events: committed.events,
         })
+    }
+
+    /// The double opt-in mail of a submission about to be committed, written by
+    /// `write_confirmation`: its links (to confirm, to withdraw) and the receipts of its events.
+    fn confirmation_mail(
+        &self,
+        form: &CheckedForm<'_>,
+        subject_id: Uuid,
+        events: &[Uuid],
+    ) -> Option<Mail> {
+        let post = form.post;
+        let link = |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
+            subject_id,
+            purposes: form.purposes.to_vec(),
+            language: post.language,
+            touchpoint,
+            notice_version,
+        };
+        let confirmation = ConfirmationMail {
+            to: form.email.clone(),
+            confirm_token: self.sign_link(
+                TokenKind::ConfirmConsent,
+                &link(
+                    Some(post.touchpoint.clone()),
+                    Some(post.notice_version.clone()),
+                ),
+                confirmation_validity(),
+            ),
+            unsubscribe_token: self.sign_link(
+                TokenKind::Unsubscribe,
+                &link(None, None),
+                unsubscribe_validity(),
+            ),
+            purposes: form.purposes.to_vec(),
+            language: post.language,
+            events: events.to_vec(),
+        };
+        (form.write_confirmation)(form.notice, &confirmation)
     }
 
     /// One attempt at committing a checked form; `retried` once the person turned out to
@@ -336,7 +369,7 @@ impl App {
         &self,
         form: &CheckedForm<'_>,
         retried: bool,
-    ) -> AppResult<(Uuid, Vec<Uuid>)> {
+    ) -> AppResult<Committed> {
         let now = self.now();
         let email = form.email;
         let (subject, key, new_subject) = match (retried, self.find_subject(email).await?) {
@@ -383,6 +416,20 @@ impl App {
             events.push(event);
         }
         let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        // The mail is committed with the pending consents it asks to confirm, so that a
+        // crash after the commit cannot lose it (`mail_outbox`).
+        let mut confirmation_queued = false;
+        if form.double_opt_in
+            && let Some(mail) = self.confirmation_mail(form, subject.id, &event_ids)
+        {
+            outbox.push(self.queued_mail(
+                subject.id,
+                &key,
+                crate::mail_outbox::CONFIRMATION_TOPIC,
+                &mail,
+            )?);
+            confirmation_queued = true;
+        }
         let change = ChangeSet {
             spent_nonces: vec![form.spent.clone()],
             new_subjects: new_subject.into_iter().collect(),
@@ -400,7 +447,10 @@ impl App {
             ..Default::default()
         };
         self.commit_one(change).await?;
-        Ok((subject.id, event_ids))
+        Ok(Committed {
+            events: event_ids,
+            confirmation_queued,
+        })
     }
 
     async fn consent_webhook(

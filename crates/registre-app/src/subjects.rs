@@ -91,7 +91,7 @@ impl App {
             .seal(OUTBOX_CONTEXT, payload.to_string().as_bytes())?;
         Ok(vec![OutboxRecord {
             id: Uuid::now_v7(),
-            channel: "webhook".into(),
+            channel: crate::webhooks::WEBHOOK_CHANNEL.into(),
             topic: topic.into(),
             subject_id,
             payload: sealed,
