@@ -113,7 +113,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(document: &Document) -> App
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(value).map_err(|e| AppError::Store(StoreError::Other(e.to_string())))
+    serde_json::to_value(value).map_err(AppError::internal)
 }
 
 pub(crate) fn conflict_or(error: StoreError, what: &str) -> AppError {

@@ -84,28 +84,17 @@ impl App {
         by: &Principal,
         request: ConsentRequest,
     ) -> AppResult<ConsentEvent> {
-        // A person seen for the first time is created inside the change set, so that the
-        // grant costs one group-committed transaction; if someone created them meanwhile,
-        // the commit fails on the blind index and we go again with the stored subject.
-        let mut retried = false;
-        let mut events = loop {
+        let request = &request;
+        let mut events = crate::retry::retry_on_new_subject_conflict(|retried| async move {
             let change = self
                 .prepare_consent_with(by, request.clone(), !retried)
                 .await?;
-            match self.commit_one(change).await {
-                Err(AppError::Store(registre_store::StoreError::Conflict { constraint }))
-                    if !retried && constraint == registre_store::SUBJECT_INDEX_CONSTRAINT =>
-                {
-                    retried = true;
-                }
-                other => break other?,
-            }
-        };
-        events.pop().ok_or_else(|| {
-            AppError::Store(registre_store::StoreError::Other(
-                "no event returned".into(),
-            ))
+            self.commit_one(change).await
         })
+        .await?;
+        events
+            .pop()
+            .ok_or_else(|| AppError::internal("the ledger returned no event"))
     }
 
     /// Validates a grant or withdrawal and turns it into the change set that records it
@@ -223,19 +212,7 @@ impl App {
                 match (defer_new_subject, existing) {
                     (_, Some(existing)) => existing,
                     (true, None) => {
-                        let (key, wrapped) = self.keyring().new_subject_key()?;
-                        let record = registre_store::SubjectRecord {
-                            id: Uuid::now_v7(),
-                            blind_index: self.blind_index(email),
-                            wrapped_key: wrapped.0,
-                            email_sealed: key
-                                .seal_str(crate::subjects::EMAIL_CONTEXT, email.as_str())?,
-                            external_id_index: None,
-                            external_id_sealed: None,
-                            restricted: false,
-                            objected_to_marketing: false,
-                            created_at: now,
-                        };
+                        let (record, _) = self.new_subject(email)?;
                         new_subject = Some(record.clone());
                         record
                     }
@@ -284,22 +261,34 @@ impl App {
 
     pub(crate) async fn commit_one(&self, change: ChangeSet) -> AppResult<Vec<ConsentEvent>> {
         let mut results = self.commit_changes(vec![change]).await;
-        results
-            .pop()
-            .unwrap_or_else(|| Err(registre_store::StoreError::Other("no result".into())))
-            .map_err(Into::into)
+        match results.pop() {
+            Some(result) => Ok(result?),
+            None => Err(AppError::internal("the ledger returned no result")),
+        }
     }
 
-    /// Commits change sets through the group committer and wakes the webhook worker when
-    /// one of them carried a message.
+    /// Commits change sets through the group committer and wakes the worker of each outbox
+    /// channel one of them wrote to.
     pub(crate) async fn commit_changes(
         &self,
         changes: Vec<ChangeSet>,
     ) -> Vec<registre_store::StoreResult<Vec<ConsentEvent>>> {
-        let has_messages = changes.iter().any(|c| !c.outbox.is_empty());
+        let writes_to = |channel: &str| {
+            changes
+                .iter()
+                .flat_map(|c| &c.outbox)
+                .any(|m| m.channel == channel)
+        };
+        let (webhooks, mail) = (
+            writes_to(crate::webhooks::WEBHOOK_CHANNEL),
+            writes_to(crate::mail_outbox::MAIL_CHANNEL),
+        );
         let results = self.store().commit(changes).await;
-        if has_messages {
+        if webhooks {
             self.wake_outbox();
+        }
+        if mail {
+            self.wake_mail_worker();
         }
         results
     }

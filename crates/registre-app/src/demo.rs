@@ -212,8 +212,7 @@ fn touchpoints() -> Vec<serde_json::Value> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> AppResult<T> {
-    serde_json::from_value(value)
-        .map_err(|e| AppError::Store(registre_store::StoreError::Other(format!("demo data: {e}"))))
+    serde_json::from_value(value).map_err(|e| AppError::internal(format_args!("demo data: {e}")))
 }
 
 impl App {

@@ -31,4 +31,10 @@ impl AppError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
+
+    /// A failure of this server (mail, serialisation...): a 500 at the edge, with the
+    /// message logged and never sent to the caller.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Self::Internal(message.to_string())
+    }
 }

@@ -35,10 +35,6 @@ impl std::fmt::Debug for Download {
     }
 }
 
-fn internal(message: impl Into<String>) -> AppError {
-    AppError::Store(StoreError::Other(message.into()))
-}
-
 impl App {
     /// The person's submissions, decrypted.
     async fn submissions_json(&self, subject: &SubjectRecord) -> AppResult<Vec<Value>> {
@@ -215,7 +211,7 @@ impl App {
         subject: Option<SubjectRecord>,
         sender: &mpsc::Sender<Vec<u8>>,
     ) -> AppResult<()> {
-        let closed = || internal("the export's reader went away");
+        let closed = || AppError::internal("the export's reader went away");
         let mut text = head.to_string();
         // `head` is an object: reopen it to append the history.
         text.pop();
@@ -242,7 +238,7 @@ impl App {
                     }
                     first = false;
                     serde_json::to_writer(&mut chunk, event)
-                        .map_err(|e| internal(e.to_string()))?;
+                        .map_err(|e| AppError::internal(e.to_string()))?;
                 }
                 sender.send(chunk).await.map_err(|_| closed())?;
                 if (page.len() as i64) < EVENT_PAGE {
@@ -277,7 +273,8 @@ impl App {
         while let Some(chunk) = receiver.recv().await {
             bytes.extend(chunk);
         }
-        serde_json::from_slice(&bytes).map_err(|_| internal("the export did not complete"))
+        serde_json::from_slice(&bytes)
+            .map_err(|_| AppError::internal("the export did not complete"))
     }
 
     /// What the person provided (Art. 20): their email, what they typed in forms, the
@@ -336,8 +333,8 @@ impl App {
         match request_type {
             RequestType::Access => {
                 let export = self.export_subject_json(&by, email.as_str()).await?;
-                let json_text =
-                    serde_json::to_vec_pretty(&export).map_err(|e| internal(e.to_string()))?;
+                let json_text = serde_json::to_vec_pretty(&export)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
                 let html = crate::export_html::render(
                     &export,
                     registre_domain::Language::parse(&record.language).unwrap_or_default(),
@@ -354,8 +351,8 @@ impl App {
             }
             RequestType::Portability => {
                 let data = self.portability_json(&email).await?;
-                let json_text =
-                    serde_json::to_vec_pretty(&data).map_err(|e| internal(e.to_string()))?;
+                let json_text = serde_json::to_vec_pretty(&data)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
                 let csv = portability_csv(&data);
                 let bytes = zip_files(&[
                     ("registre-portability.json", &json_text),
@@ -379,14 +376,14 @@ fn zip_files(files: &[(&str, &[u8])]) -> AppResult<Vec<u8>> {
     for (name, bytes) in files {
         writer
             .start_file(*name, options)
-            .map_err(|e| internal(format!("zip: {e}")))?;
+            .map_err(|e| AppError::internal(format!("zip: {e}")))?;
         writer
             .write_all(bytes)
-            .map_err(|e| internal(format!("zip: {e}")))?;
+            .map_err(|e| AppError::internal(format!("zip: {e}")))?;
     }
     Ok(writer
         .finish()
-        .map_err(|e| internal(format!("zip: {e}")))?
+        .map_err(|e| AppError::internal(format!("zip: {e}")))?
         .into_inner())
 }
 

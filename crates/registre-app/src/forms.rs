@@ -1,7 +1,9 @@
 //! The public touchpoint forms: the proof a form carries that it was served by us, a
 //! submission with its consents, double opt-in confirmation, one-click withdrawal, and the
 //! expiry of grants nobody confirmed. What a person sees and reads is the web crate's part.
-use crate::subjects::{EMAIL_CONTEXT, SUBMISSION_CONTEXT};
+use crate::mail::Mail;
+use crate::retry::is_conflict;
+use crate::subjects::SUBMISSION_CONTEXT;
 use crate::tokens::{TokenKind, TokenProblem, VerifiedToken};
 use crate::{App, AppError, AppResult, NoticeView};
 use chrono::Duration;
@@ -9,8 +11,7 @@ use registre_domain::ledger::{ConsentAction, ConsentSource, ConsentState, NewCon
 use registre_domain::submission::{FieldProblem, ForgedConsent, check_values, ticked_purposes};
 use registre_domain::{Email, Language};
 use registre_store::{
-    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SUBJECT_INDEX_CONSTRAINT, SpentNonce,
-    StoreError, SubjectRecord, SubmissionRecord,
+    ChangeSet, OutboxRecord, SPENT_NONCE_CONSTRAINT, SpentNonce, SubmissionRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -85,6 +86,12 @@ impl From<AppError> for FormRefusal {
     }
 }
 
+/// What one attempt at committing a form recorded.
+struct Committed {
+    events: Vec<Uuid>,
+    confirmation_queued: bool,
+}
+
 /// What a submission recorded.
 #[derive(Debug)]
 pub struct Submitted {
@@ -94,13 +101,14 @@ pub struct Submitted {
     pub granted: Vec<String>,
     /// Consents waiting for the person to confirm by email (double opt-in).
     pub pending: Vec<String>,
-    /// The confirmation email to send when `pending` is not empty.
-    pub confirmation: Option<ConfirmationMail>,
+    /// Whether the double opt-in mail was committed with the submission, for the mail
+    /// worker to send (false when `pending` is empty, or the mail could not be written).
+    pub confirmation_queued: bool,
     /// The consent events recorded, one per ticked box: each has its receipt.
     pub events: Vec<Uuid>,
 }
 
-/// The links of a double opt-in email, and whom it goes to.
+/// The links of a double opt-in email, and whom it goes to: what its writer needs.
 pub struct ConfirmationMail {
     pub to: Email,
     pub confirm_token: String,
@@ -129,7 +137,7 @@ pub struct FormReceipt {
     pub granted: Vec<String>,
     #[serde(rename = "q")]
     pub pending: Vec<String>,
-    /// Whether the double opt-in email went out.
+    /// Whether the double opt-in email is on its way (committed to the outbox).
     #[serde(rename = "m")]
     pub confirmation_sent: bool,
     #[serde(rename = "l")]
@@ -183,8 +191,22 @@ fn nonce_of(kind: TokenKind, verified: &VerifiedToken) -> SpentNonce {
     }
 }
 
-fn is_conflict(error: &AppError, name: &str) -> bool {
-    matches!(error, AppError::Store(StoreError::Conflict { constraint }) if constraint == name)
+/// Writes the double opt-in mail of a submission in the person's language (the web crate's
+/// templates), from the notice the form was served with; `None` (logged by the writer) when
+/// it cannot be written: the submission is recorded without it, and the page says so.
+pub type ConfirmationWriter<'a> =
+    &'a (dyn Fn(&NoticeView, &ConfirmationMail) -> Option<Mail> + Sync);
+
+/// A form that passed every check, ready to be committed.
+struct CheckedForm<'a> {
+    post: &'a FormPost,
+    notice: &'a NoticeView,
+    write_confirmation: ConfirmationWriter<'a>,
+    email: &'a Email,
+    fields_json: &'a str,
+    purposes: &'a [String],
+    double_opt_in: bool,
+    spent: &'a SpentNonce,
 }
 
 impl App {
@@ -245,8 +267,13 @@ impl App {
 
     /// Records a form: the values sealed under the person's key, a consent for each ticked
     /// box (pending when the touchpoint asks for double opt-in) with the notice version
-    /// served, the webhooks, and the form's token spent — all in one transaction.
-    pub async fn submit_form(&self, post: FormPost) -> Result<Submitted, FormRefusal> {
+    /// served, the webhooks, the double opt-in mail, and the form's token spent — all in
+    /// one transaction.
+    pub async fn submit_form(
+        &self,
+        post: FormPost,
+        write_confirmation: ConfirmationWriter<'_>,
+    ) -> Result<Submitted, FormRefusal> {
         let token = self.check_form_token(&post).map_err(FormRefusal::Token)?;
         let notice = self
             .served_notice(&post.touchpoint, &post.notice_version)
@@ -260,144 +287,170 @@ impl App {
             return Err(FormRefusal::NothingChosen);
         }
         let double_opt_in = notice.content.touchpoint.double_opt_in && !purposes.is_empty();
-        let fields_json = serde_json::to_string(&checked.values)
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+        let fields_json = serde_json::to_string(&checked.values).map_err(AppError::internal)?;
         let spent = nonce_of(TokenKind::FormCsrf, &token);
-        let mut retried = false;
-        loop {
-            let now = self.now();
-            // A person seen for the first time is created with the submission; if someone
-            // created them meanwhile, the commit fails on the blind index and we go again
-            // with the stored subject and its key.
-            let (subject, key, new_subject) =
-                match (retried, self.find_subject(&checked.email).await?) {
-                    (false, Some(existing)) => {
-                        let key = self.subject_key(&existing)?;
-                        (existing, key, None)
-                    }
-                    (false, None) => {
-                        let (key, wrapped) =
-                            self.keyring().new_subject_key().map_err(AppError::from)?;
-                        let record = SubjectRecord {
-                            id: Uuid::now_v7(),
-                            blind_index: self.blind_index(&checked.email),
-                            wrapped_key: wrapped.0,
-                            email_sealed: key
-                                .seal_str(EMAIL_CONTEXT, checked.email.as_str())
-                                .map_err(AppError::from)?,
-                            external_id_index: None,
-                            external_id_sealed: None,
-                            restricted: false,
-                            objected_to_marketing: false,
-                            created_at: now,
-                        };
-                        (record.clone(), key, Some(record))
-                    }
-                    (true, _) => {
-                        let (existing, key) = self.subject_with_key(&checked.email).await?;
-                        (existing, key, None)
-                    }
-                };
-            let action = if double_opt_in {
-                ConsentAction::GrantPending
-            } else {
-                ConsentAction::Grant
-            };
-            let mut events = Vec::with_capacity(purposes.len());
-            let mut outbox = Vec::new();
-            for purpose in &purposes {
-                let event = NewConsentEvent {
-                    event_id: Uuid::now_v7(),
-                    subject_id: subject.id,
-                    purpose: Some(purpose.clone()),
-                    action,
-                    source: ConsentSource::Form,
-                    touchpoint: Some(post.touchpoint.clone()),
-                    notice_version: Some(post.notice_version.clone()),
-                    provenance: None,
-                    occurred_at: None,
-                };
-                if action == ConsentAction::Grant {
-                    outbox.extend(
-                        self.consent_webhook("consent.granted", &event, &checked.email, now)
-                            .await?,
-                    );
-                }
-                events.push(event);
+        let form = CheckedForm {
+            post: &post,
+            notice: &notice,
+            write_confirmation,
+            email: &checked.email,
+            fields_json: &fields_json,
+            purposes: &purposes,
+            double_opt_in,
+            spent: &spent,
+        };
+        let committed = match crate::retry::retry_on_new_subject_conflict(|retried| {
+            self.record_submission(&form, retried)
+        })
+        .await
+        {
+            Ok(committed) => committed,
+            Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
+                return Err(FormRefusal::Token(TokenProblem::AlreadyUsed));
             }
-            let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-            let change = ChangeSet {
-                spent_nonces: vec![spent.clone()],
-                new_subjects: new_subject.into_iter().collect(),
-                submissions: vec![SubmissionRecord {
-                    id: Uuid::now_v7(),
-                    subject_id: subject.id,
-                    touchpoint: post.touchpoint.clone(),
-                    notice_version: post.notice_version.clone(),
-                    fields_sealed: key
-                        .seal_str(SUBMISSION_CONTEXT, &fields_json)
-                        .map_err(AppError::from)?,
-                    received_at: now,
-                }],
-                events,
-                outbox,
-                at: now,
-                ..Default::default()
-            };
-            match self.commit_one(change).await {
-                Ok(_) => {}
-                Err(error) if !retried && is_conflict(&error, SUBJECT_INDEX_CONSTRAINT) => {
-                    retried = true;
-                    continue;
-                }
-                Err(error) if is_conflict(&error, SPENT_NONCE_CONSTRAINT) => {
-                    return Err(FormRefusal::Token(TokenProblem::AlreadyUsed));
-                }
-                Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.into()),
+        };
+        let (granted, pending) = if double_opt_in {
+            (vec![], purposes)
+        } else {
+            (purposes, vec![])
+        };
+        Ok(Submitted {
+            touchpoint: post.touchpoint,
+            notice_version: post.notice_version,
+            granted,
+            pending,
+            confirmation_queued: committed.confirmation_queued,
+            events: committed.events,
+        })
+    }
+
+    /// The double opt-in mail of a submission about to be committed, written by
+    /// `write_confirmation`: its links (to confirm, to withdraw) and the receipts of its events.
+    fn confirmation_mail(
+        &self,
+        form: &CheckedForm<'_>,
+        subject_id: Uuid,
+        events: &[Uuid],
+    ) -> Option<Mail> {
+        let post = form.post;
+        let link = |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
+            subject_id,
+            purposes: form.purposes.to_vec(),
+            language: post.language,
+            touchpoint,
+            notice_version,
+        };
+        let confirmation = ConfirmationMail {
+            to: form.email.clone(),
+            confirm_token: self.sign_link(
+                TokenKind::ConfirmConsent,
+                &link(
+                    Some(post.touchpoint.clone()),
+                    Some(post.notice_version.clone()),
+                ),
+                confirmation_validity(),
+            ),
+            unsubscribe_token: self.sign_link(
+                TokenKind::Unsubscribe,
+                &link(None, None),
+                unsubscribe_validity(),
+            ),
+            purposes: form.purposes.to_vec(),
+            language: post.language,
+            events: events.to_vec(),
+        };
+        (form.write_confirmation)(form.notice, &confirmation)
+    }
+
+    /// One attempt at committing a checked form; `retried` once the person turned out to
+    /// have been created meanwhile. Answers the subject and the consent events recorded.
+    async fn record_submission(
+        &self,
+        form: &CheckedForm<'_>,
+        retried: bool,
+    ) -> AppResult<Committed> {
+        let now = self.now();
+        let email = form.email;
+        let (subject, key, new_subject) = match (retried, self.find_subject(email).await?) {
+            (false, Some(existing)) => {
+                let key = self.subject_key(&existing)?;
+                (existing, key, None)
             }
-            let confirmation = double_opt_in.then(|| {
-                let link =
-                    |touchpoint: Option<String>, notice_version: Option<String>| SubjectLink {
-                        subject_id: subject.id,
-                        purposes: purposes.clone(),
-                        language: post.language,
-                        touchpoint,
-                        notice_version,
-                    };
-                ConfirmationMail {
-                    to: checked.email.clone(),
-                    confirm_token: self.sign_link(
-                        TokenKind::ConfirmConsent,
-                        &link(
-                            Some(post.touchpoint.clone()),
-                            Some(post.notice_version.clone()),
-                        ),
-                        confirmation_validity(),
-                    ),
-                    unsubscribe_token: self.sign_link(
-                        TokenKind::Unsubscribe,
-                        &link(None, None),
-                        unsubscribe_validity(),
-                    ),
-                    purposes: purposes.clone(),
-                    language: post.language,
-                    events: event_ids.clone(),
-                }
-            });
-            let (granted, pending) = if double_opt_in {
-                (vec![], purposes)
-            } else {
-                (purposes, vec![])
+            // Created with the submission (see `retry_on_new_subject_conflict`).
+            (false, None) => {
+                let (record, key) = self.new_subject(email)?;
+                (record.clone(), key, Some(record))
+            }
+            (true, _) => {
+                let (existing, key) = self.subject_with_key(email).await?;
+                (existing, key, None)
+            }
+        };
+        let action = if form.double_opt_in {
+            ConsentAction::GrantPending
+        } else {
+            ConsentAction::Grant
+        };
+        let post = form.post;
+        let mut events = Vec::with_capacity(form.purposes.len());
+        let mut outbox = Vec::new();
+        for purpose in form.purposes {
+            let event = NewConsentEvent {
+                event_id: Uuid::now_v7(),
+                subject_id: subject.id,
+                purpose: Some(purpose.clone()),
+                action,
+                source: ConsentSource::Form,
+                touchpoint: Some(post.touchpoint.clone()),
+                notice_version: Some(post.notice_version.clone()),
+                provenance: None,
+                occurred_at: None,
             };
-            return Ok(Submitted {
-                touchpoint: post.touchpoint,
-                notice_version: post.notice_version,
-                granted,
-                pending,
-                confirmation,
-                events: event_ids,
-            });
+            if action == ConsentAction::Grant {
+                outbox.extend(
+                    self.consent_webhook("consent.granted", &event, email, now)
+                        .await?,
+                );
+            }
+            events.push(event);
         }
+        let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        // The mail is committed with the pending consents it asks to confirm, so that a
+        // crash after the commit cannot lose it (`mail_outbox`).
+        let mut confirmation_queued = false;
+        if form.double_opt_in
+            && let Some(mail) = self.confirmation_mail(form, subject.id, &event_ids)
+        {
+            outbox.push(self.queued_mail(
+                subject.id,
+                &key,
+                crate::mail_outbox::CONFIRMATION_TOPIC,
+                &mail,
+            )?);
+            confirmation_queued = true;
+        }
+        let change = ChangeSet {
+            spent_nonces: vec![form.spent.clone()],
+            new_subjects: new_subject.into_iter().collect(),
+            submissions: vec![SubmissionRecord {
+                id: Uuid::now_v7(),
+                subject_id: subject.id,
+                touchpoint: post.touchpoint.clone(),
+                notice_version: post.notice_version.clone(),
+                fields_sealed: key.seal_str(SUBMISSION_CONTEXT, form.fields_json)?,
+                received_at: now,
+            }],
+            events,
+            outbox,
+            at: now,
+            ..Default::default()
+        };
+        self.commit_one(change).await?;
+        Ok(Committed {
+            events: event_ids,
+            confirmation_queued,
+        })
     }
 
     async fn consent_webhook(

@@ -210,11 +210,9 @@ impl App {
         let committed = self.commit_changes(changes).await;
         for (index, outcome) in indexes.into_iter().zip(committed) {
             let event = outcome.map_err(AppError::from).and_then(|mut events| {
-                events.pop().ok_or_else(|| {
-                    AppError::Store(registre_store::StoreError::Other(
-                        "no event returned".into(),
-                    ))
-                })
+                events
+                    .pop()
+                    .ok_or_else(|| AppError::internal("the ledger returned no event"))
             });
             if let Some(slot) = results.get_mut(index) {
                 *slot = Some(event);
@@ -222,13 +220,7 @@ impl App {
         }
         let results: Vec<BulkItemResult> = results
             .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(AppError::Store(registre_store::StoreError::Other(
-                        "no result".into(),
-                    )))
-                })
-            })
+            .map(|r| r.unwrap_or_else(|| Err(AppError::internal("the ledger returned no result"))))
             .collect();
         let accepted = results.iter().filter(|r| r.is_ok()).count();
         let audit = self.audit_record(

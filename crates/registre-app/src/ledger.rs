@@ -144,16 +144,13 @@ pub async fn export_store(
 }
 
 fn write_line(out: &mut (dyn Write + Send), line: &ExportLine) -> AppResult<()> {
-    let text = serde_json::to_string(line)
-        .map_err(|e| AppError::Store(registre_store::StoreError::Other(e.to_string())))?;
+    let text = serde_json::to_string(line).map_err(AppError::internal)?;
     out.write_all(text.as_bytes()).map_err(io_error)?;
     out.write_all(b"\n").map_err(io_error)
 }
 
 fn io_error(error: std::io::Error) -> AppError {
-    AppError::Store(registre_store::StoreError::Other(format!(
-        "cannot write the export: {error}"
-    )))
+    AppError::internal(format_args!("cannot write the export: {error}"))
 }
 
 /// The result of checking an export offline.

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod ledger;
 pub mod mail;
 mod mail_html;
+pub mod mail_outbox;
 pub mod metrics;
 pub mod policy;
 pub mod portal;
@@ -29,6 +30,7 @@ mod request_mail;
 pub mod requests;
 pub mod restore;
 mod retention;
+mod retry;
 mod ropa;
 mod startup;
 pub mod subjects;
@@ -161,6 +163,8 @@ struct Inner {
         RwLock<std::collections::HashMap<String, (Option<Principal>, std::time::Instant)>>,
     /// Wakes the webhook worker when a change set carried a message.
     outbox_signal: tokio::sync::Notify,
+    /// Wakes the mail worker when a change set carried a mail.
+    mail_signal: tokio::sync::Notify,
     /// The topics some active subscription listens to, as [`App::listened_topics`] last read
     /// them.
     listened_topics: RwLock<Option<webhooks::ListenedTopics>>,
@@ -204,6 +208,7 @@ impl App {
                 api_key_cache: RwLock::new(Default::default()),
                 purposes_cache: RwLock::new(None),
                 outbox_signal: tokio::sync::Notify::new(),
+                mail_signal: tokio::sync::Notify::new(),
                 listened_topics: RwLock::new(None),
                 webhooks_generation: std::sync::atomic::AtomicU64::new(0),
                 notice_cache: RwLock::new(Default::default()),

@@ -39,7 +39,7 @@ impl std::fmt::Debug for Mail {
 }
 
 fn mail_error(error: impl std::fmt::Display) -> AppError {
-    AppError::Store(registre_store::StoreError::Other(format!("mail: {error}")))
+    AppError::internal(format_args!("mail: {error}"))
 }
 
 impl App {

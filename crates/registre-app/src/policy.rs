@@ -99,8 +99,7 @@ impl App {
             let document = Document {
                 kind: DocumentKind::PrivacyPolicy,
                 key: current_version.clone(),
-                body: serde_json::to_value(&record)
-                    .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?,
+                body: serde_json::to_value(&record).map_err(AppError::internal)?,
                 created_at: now,
                 updated_at: now,
             };

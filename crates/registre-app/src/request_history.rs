@@ -1,7 +1,7 @@
 //! The mails a person was sent about their request, as the request page shows them: one
 //! per step that tells the person (received, extended, completed, refused), in the
 //! person's language, rebuilt from the request itself so nothing more is stored about them.
-use crate::request_mail::{Context, Step, text};
+use crate::request_mail::{Context, Step, request_type, text};
 use crate::{App, AppError, AppResult, Principal};
 use chrono::{DateTime, Utc};
 use registre_domain::Language;
@@ -40,6 +40,7 @@ impl App {
         let Some(content) = self.request_content(&record).await? else {
             return Ok(Vec::new());
         };
+        let kind = request_type(&record)?;
         let organisation = self.organisation().await?;
         let portal_url = format!("{}/privacy", self.config().public_url);
         let cx = Context {
@@ -66,7 +67,7 @@ impl App {
         Ok(steps
             .into_iter()
             .map(|(at, step, name)| {
-                let mail = text(step, &record, &content, language, &cx);
+                let mail = text(step, kind, &record, &content, language, &cx);
                 SentRequestMail {
                     at,
                     step: name,

@@ -1,8 +1,8 @@
 //! What the person is told at each step of their request, in their language only (the
 //! language of the request); every message exists in French and English.
-use crate::App;
 use crate::mail::Mail;
 use crate::requests::RequestContent;
+use crate::{App, AppError, AppResult};
 use registre_domain::Language;
 use registre_domain::request::RequestType;
 use registre_store::RequestRecord;
@@ -56,14 +56,25 @@ pub(crate) struct Context<'a> {
     pub portal_url: &'a str,
 }
 
+/// The type of a stored request. Unknown, it is an error rather than a guess: a mail about
+/// the wrong right would tell the person something false.
+pub(crate) fn request_type(record: &RequestRecord) -> AppResult<RequestType> {
+    RequestType::parse(&record.request_type).map_err(|_| {
+        AppError::internal(format_args!(
+            "request {} has an unknown type {:?}",
+            record.id, record.request_type
+        ))
+    })
+}
+
 pub(crate) fn text(
     step: Step,
+    kind: RequestType,
     record: &RequestRecord,
     content: &RequestContent,
     language: Language,
     cx: &Context<'_>,
 ) -> StepText {
-    let kind = RequestType::parse(&record.request_type).unwrap_or(RequestType::Access);
     let name = type_name(kind, language);
     let org = cx.organisation;
     let fr = language == Language::Fr;
@@ -199,19 +210,29 @@ impl App {
         step: Step,
     ) -> Told {
         let language = Language::parse(&record.language).unwrap_or_default();
+        let not_sent = Told {
+            language,
+            sent: false,
+            outbox_file: None,
+        };
+        let kind = match request_type(record) {
+            Ok(kind) => kind,
+            Err(error) => {
+                tracing::error!(%error, "a request mail cannot be written");
+                return not_sent;
+            }
+        };
         let organisation = match self.organisation().await {
             Ok(organisation) => organisation,
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "cannot read the organisation for a request mail");
-                return Told {
-                    language,
-                    sent: false,
-                    outbox_file: None,
-                };
+                return not_sent;
             }
         };
-        let download = match (step, record.request_type.as_str()) {
-            (Step::Completed, "access" | "portability") => Some(self.download_link(record.id).0),
+        let download = match (step, kind) {
+            (Step::Completed, RequestType::Access | RequestType::Portability) => {
+                Some(self.download_link(record.id).0)
+            }
             _ => None,
         };
         let portal_url = format!("{}/privacy", self.config().public_url);
@@ -224,7 +245,7 @@ impl App {
             portal_url: &portal_url,
         };
         // In the person's language only.
-        let written = text(step, record, content, language, &cx);
+        let written = text(step, kind, record, content, language, &cx);
         let mail = Mail {
             to: content.email.clone(),
             subject: written.subject,
@@ -241,11 +262,7 @@ impl App {
             },
             Err(error) => {
                 tracing::warn!(%error, request = %record.id, "a request mail could not be sent");
-                Told {
-                    language,
-                    sent: false,
-                    outbox_file: None,
-                }
+                not_sent
             }
         }
     }

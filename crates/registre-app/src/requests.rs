@@ -177,10 +177,6 @@ fn rule(message: impl Into<String>) -> AppError {
     DomainError::Rule(message.into()).into()
 }
 
-fn store_other(message: impl Into<String>) -> AppError {
-    AppError::Store(StoreError::Other(message.into()))
-}
-
 fn encode_cursor(due_at: DateTime<Utc>, id: Uuid) -> String {
     format!("{}_{}", due_at.timestamp_micros(), id.simple())
 }
@@ -235,7 +231,7 @@ impl App {
         let Some(key) = self.request_key(record).await? else {
             return Ok(None);
         };
-        let json = serde_json::to_vec(content).map_err(|e| store_other(e.to_string()))?;
+        let json = serde_json::to_vec(content).map_err(AppError::internal)?;
         Ok(Some(key.seal(REQUEST_CONTEXT, &json)?))
     }
 
@@ -382,7 +378,7 @@ impl App {
             marketing,
             ..Default::default()
         };
-        let json = serde_json::to_vec(&content).map_err(|e| store_other(e.to_string()))?;
+        let json = serde_json::to_vec(&content).map_err(AppError::internal)?;
         let key = match &subject {
             Some(subject) => self.subject_key(subject)?,
             None => self.keyring().system_key(),
@@ -1101,7 +1097,7 @@ impl App {
                 changed = true;
             }
             if changed {
-                let json = serde_json::to_vec(&fields).map_err(|e| store_other(e.to_string()))?;
+                let json = serde_json::to_vec(&fields).map_err(AppError::internal)?;
                 submissions.push((
                     submission.id,
                     key.seal(crate::subjects::SUBMISSION_CONTEXT, &json)?,

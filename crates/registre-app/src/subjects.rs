@@ -32,18 +32,7 @@ impl App {
                 .unwrap_subject_key(&registre_crypto::WrappedKey(existing.wrapped_key.clone()))?;
             return Ok((existing, key));
         }
-        let (key, wrapped) = self.keyring().new_subject_key()?;
-        let candidate = SubjectRecord {
-            id: Uuid::now_v7(),
-            blind_index,
-            wrapped_key: wrapped.0,
-            email_sealed: key.seal_str(EMAIL_CONTEXT, email.as_str())?,
-            external_id_index: None,
-            external_id_sealed: None,
-            restricted: false,
-            objected_to_marketing: false,
-            created_at: self.now(),
-        };
+        let (candidate, key) = self.new_subject(email)?;
         let stored = self.store().get_or_create_subject(&candidate).await?;
         if stored.id == candidate.id {
             Ok((stored, key))
@@ -54,6 +43,24 @@ impl App {
                 .unwrap_subject_key(&registre_crypto::WrappedKey(stored.wrapped_key.clone()))?;
             Ok((stored, key))
         }
+    }
+
+    /// A person not stored yet, with a fresh key of their own sealing their email: to be
+    /// created by the caller (alone, or inside the change set that first records them).
+    pub(crate) fn new_subject(&self, email: &Email) -> AppResult<(SubjectRecord, SubjectKey)> {
+        let (key, wrapped) = self.keyring().new_subject_key()?;
+        let record = SubjectRecord {
+            id: Uuid::now_v7(),
+            blind_index: self.blind_index(email),
+            wrapped_key: wrapped.0,
+            email_sealed: key.seal_str(EMAIL_CONTEXT, email.as_str())?,
+            external_id_index: None,
+            external_id_sealed: None,
+            restricted: false,
+            objected_to_marketing: false,
+            created_at: self.now(),
+        };
+        Ok((record, key))
     }
 
     pub fn subject_key(&self, subject: &SubjectRecord) -> AppResult<SubjectKey> {
@@ -84,7 +91,7 @@ impl App {
             .seal(OUTBOX_CONTEXT, payload.to_string().as_bytes())?;
         Ok(vec![OutboxRecord {
             id: Uuid::now_v7(),
-            channel: "webhook".into(),
+            channel: crate::webhooks::WEBHOOK_CHANNEL.into(),
             topic: topic.into(),
             subject_id,
             payload: sealed,

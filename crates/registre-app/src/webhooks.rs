@@ -375,8 +375,7 @@ impl App {
             created_at: now,
             deleted_at: None,
         };
-        let body = serde_json::to_value(&webhook)
-            .map_err(|e| AppError::Store(registre_store::StoreError::Other(e.to_string())))?;
+        let body = serde_json::to_value(&webhook).map_err(AppError::internal)?;
         let document = Document {
             kind: DocumentKind::Webhook,
             key: webhook.id.to_string(),
@@ -407,8 +406,7 @@ impl App {
         let now = self.now();
         webhook.deleted_at = Some(now);
         webhook.active = false;
-        document.body = serde_json::to_value(&webhook)
-            .map_err(|e| AppError::Store(registre_store::StoreError::Other(e.to_string())))?;
+        document.body = serde_json::to_value(&webhook).map_err(AppError::internal)?;
         document.updated_at = now;
         let audit = self.audit_record(
             by,
@@ -580,8 +578,7 @@ impl App {
                 .collect();
         }
         let body = match &payload {
-            Some(payload) => serde_json::to_vec(payload)
-                .map_err(|e| AppError::Store(registre_store::StoreError::Other(e.to_string())))?,
+            Some(payload) => serde_json::to_vec(payload).map_err(AppError::internal)?,
             None => Vec::new(),
         };
         let give_up_at = record.created_at + chrono::Duration::hours(RETRY_PERIOD_HOURS);

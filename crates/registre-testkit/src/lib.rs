@@ -87,6 +87,10 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
     pub master_key: MasterKey,
+    /// The HTTP server's task, ended by [`TestApp::restart`].
+    server: tokio::task::JoinHandle<()>,
+    /// The worker that sends the mail of the outbox, as `serve` runs it.
+    mail_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Starts a server on `backend` with the demo organisation loaded; `None` when the backend
@@ -131,49 +135,139 @@ pub async fn spawn_app_on(
 ) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (store, database_url) = open_store(backend, data_dir.path()).await?;
-    let master_key = MasterKey::generate();
-    let clock = FixedClock::at(chrono::Utc::now());
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let mut config = AppConfig::new(url.clone(), data_dir.path());
-    configure(&mut config);
-    let app = App::new(
-        store,
-        Keyring::new(&master_key),
-        signing_key,
-        Arc::new(clock.clone()),
-        config,
-    );
-    if demo {
-        app.load_demo().await.expect("demo");
-    }
-    let admin_key = app
-        .create_api_key(&Principal::cli(), "test admin", Role::Admin)
-        .await
-        .expect("admin key")
-        .key;
-    let router = match options {
-        Some(options) => registre_web::router_with(app.clone(), options),
-        None => registre_web::router(app.clone()),
-    };
-    tokio::spawn(async move {
-        let _ = registre_web::serve(listener, router, std::future::pending()).await;
-    });
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Some(TestApp {
+    let launched = Launch {
         backend,
-        url,
-        app,
-        client,
-        admin_key,
-        clock,
-        data_dir,
+        store,
         database_url,
-        master_key,
-    })
+        data_dir,
+        master_key: MasterKey::generate(),
+        signing_key,
+        clock: FixedClock::at(chrono::Utc::now()),
+        admin_key: None,
+    };
+    Some(launched.start(demo, options, listener, configure).await)
+}
+
+/// What a server is started from: a store and the keys, data dir and clock that go with it.
+struct Launch {
+    backend: Backend,
+    store: Arc<dyn Store>,
+    database_url: Option<String>,
+    data_dir: tempfile::TempDir,
+    master_key: MasterKey,
+    signing_key: SigningKey,
+    clock: FixedClock,
+    /// The admin key of a server started before on this store; a new one is made otherwise.
+    admin_key: Option<String>,
+}
+
+impl Launch {
+    async fn start(
+        self,
+        demo: bool,
+        options: Option<registre_web::HttpOptions>,
+        listener: tokio::net::TcpListener,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> TestApp {
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let mut config = AppConfig::new(url.clone(), self.data_dir.path());
+        configure(&mut config);
+        let app = App::new(
+            self.store,
+            Keyring::new(&self.master_key),
+            self.signing_key,
+            Arc::new(self.clock.clone()),
+            config,
+        );
+        if demo {
+            app.load_demo().await.expect("demo");
+        }
+        let admin_key = match self.admin_key {
+            Some(key) => key,
+            None => {
+                app.create_api_key(&Principal::cli(), "test admin", Role::Admin)
+                    .await
+                    .expect("admin key")
+                    .key
+            }
+        };
+        let router = match options {
+            Some(options) => registre_web::router_with(app.clone(), options),
+            None => registre_web::router(app.clone()),
+        };
+        let server = tokio::spawn(async move {
+            let _ = registre_web::serve(listener, router, std::future::pending()).await;
+        });
+        let mail_worker = tokio::spawn(
+            app.clone()
+                .mail_worker(std::time::Duration::from_millis(100)),
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            backend: self.backend,
+            url,
+            app,
+            client,
+            admin_key,
+            clock: self.clock,
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            master_key: self.master_key,
+            server,
+            mail_worker: Some(mail_worker),
+        }
+    }
+}
+
+impl TestApp {
+    /// Stops sending the mail of the outbox, as if the process died before its worker ran:
+    /// what is committed stays in the outbox.
+    pub async fn stop_mail_worker(&mut self) {
+        if let Some(worker) = self.mail_worker.take() {
+            worker.abort();
+            let _ = worker.await;
+        }
+    }
+
+    /// Stops this server and starts a new one on the same store, keys, data dir and clock
+    /// (on a new port), as after a restart of the process. The demo is not loaded again.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop_mail_worker().await;
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let signing_key = SigningKey::from_hex(&self.app.signing_key().to_hex()).expect("key");
+        drop(self.app);
+        let store: Arc<dyn Store> = match (self.backend, &self.database_url) {
+            (Backend::Postgres, Some(url)) => Arc::new(
+                registre_store_postgres::PostgresStore::connect(url)
+                    .await
+                    .expect("reopen postgres"),
+            ),
+            _ => Arc::new(
+                registre_store_sqlite::SqliteStore::open(&self.data_dir.path().join("registre.db"))
+                    .await
+                    .expect("reopen sqlite"),
+            ),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let launch = Launch {
+            backend: self.backend,
+            store,
+            database_url: self.database_url,
+            data_dir: self.data_dir,
+            master_key: self.master_key,
+            signing_key,
+            clock: self.clock,
+            admin_key: Some(self.admin_key),
+        };
+        launch.start(false, None, listener, |_| {}).await
+    }
 }
 
 impl TestApp {
@@ -567,6 +661,26 @@ impl TestApp {
             .into_iter()
             .filter(|m| m.to.contains(to))
             .collect()
+    }
+
+    /// [`Self::mails_to`] once at least `count` went to `to`: mail committed to the outbox
+    /// (double opt-in) is sent by the mail worker a moment after the commit.
+    pub async fn wait_for_mails_to(&self, to: &str, count: usize) -> Vec<OutboxMail> {
+        eventually(std::time::Duration::from_secs(10), "mails", || async {
+            let mails = self.mails_to(to);
+            (mails.len() >= count).then_some(mails)
+        })
+        .await
+    }
+
+    /// [`Self::outbox_mails`] once at least `count` are written (see
+    /// [`Self::wait_for_mails_to`]).
+    pub async fn wait_for_outbox_mails(&self, count: usize) -> Vec<String> {
+        eventually(std::time::Duration::from_secs(10), "mails", || async {
+            let mails = self.outbox_mails();
+            (mails.len() >= count).then_some(mails)
+        })
+        .await
     }
 }
 

@@ -179,6 +179,7 @@ async fn visit_every_form(app: TestApp, client: Client) {
             }
         }
         // The double opt-in email's link: a page with a button, which confirms.
+        app.wait_for_mails_to("newsletter.fr@example.org", 1).await;
         let mail = app
             .outbox_mails()
             .into_iter()

@@ -123,17 +123,41 @@ impl From<AppError> for ApiError {
                     "storage is busy; try again",
                 )
             }
+            AppError::Internal(message) => {
+                tracing::error!(%message, "internal error");
+                Self::internal()
+            }
             other => {
                 // Internal details are logged, never echoed.
                 tracing::error!(error = %other, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "an internal error occurred; it has been logged",
-                )
+                Self::internal()
             }
         }
     }
 }
 
+impl ApiError {
+    /// 500 `internal`, saying nothing of what failed: that is in the log.
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mail_or_serialisation_failure_is_a_500_that_echoes_nothing_of_it() {
+        let error = ApiError::from(AppError::internal("mail: relay smtp.internal:587 refused"));
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.code, "internal");
+        assert!(!error.message.contains("smtp"), "{}", error.message);
+    }
+}

@@ -150,11 +150,12 @@ async fn not_found(
 
 /// Starts the background work of a running server: the start-up work (the ledger walked and
 /// its head signed, the store's warm-up: the server is ready once it is done), then
-/// periodic ledger checkpoints; webhook deliveries, retention, and expiry of double opt-in
-/// grants nobody confirmed. `serve` calls it once; the tasks end with the runtime. On
+/// periodic ledger checkpoints; webhook deliveries, the mail of the outbox, retention, and
+/// expiry of double opt-in grants nobody confirmed. `serve` calls it once; the tasks end with the runtime. On
 /// PostgreSQL every server runs them: row locks share the work.
 pub fn start_workers(app: App, start_up: registre_app::StartUp) -> tokio::task::JoinHandle<()> {
     tokio::spawn(app.clone().webhook_worker(Duration::from_secs(1)));
+    tokio::spawn(app.clone().mail_worker(Duration::from_secs(1)));
     let signer = app.clone();
     tokio::spawn(async move {
         signer.finish_start_up(start_up).await;

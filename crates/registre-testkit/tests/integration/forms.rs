@@ -1,5 +1,5 @@
 //! The public touchpoint forms, as a visitor's browser and a forger see them.
-use registre_testkit::{TestApp, contains, store_tests};
+use registre_testkit::{Backend, TestApp, contains, store_tests};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use scraper::{ElementRef, Html, Selector};
@@ -19,6 +19,7 @@ store_tests!(
     a_body_over_64_kib_gets_413_and_records_nothing,
     thirty_forms_a_minute_from_one_address_pass_and_a_flood_gets_a_429_page,
     double_opt_in_waits_for_the_emailed_link_which_works_once,
+    the_double_opt_in_mail_is_committed_with_the_form_and_still_sent_after_a_restart,
     unconfirmed_grants_expire_after_seven_days,
     the_one_click_link_of_an_email_withdraws_without_signing_in,
     the_full_notice_is_one_click_away_and_past_versions_stay_readable,
@@ -813,7 +814,7 @@ async fn double_opt_in_waits_for_the_emailed_link_which_works_once(app: TestApp)
         (check["allowed"].clone(), check["state"].clone()),
         (json!(false), json!("pending"))
     );
-    let mails = app.outbox_mails();
+    let mails = app.wait_for_outbox_mails(1).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
     assert!(mail.contains("To: jeanne@example.org"));
@@ -879,6 +880,81 @@ async fn double_opt_in_waits_for_the_emailed_link_which_works_once(app: TestApp)
     assert_eq!(ledger_length(&app).await, 2);
 }
 
+/// How many mails of the outbox show `email` in clear.
+async fn mail_rows_with_in_clear(app: &TestApp, email: &str) -> i64 {
+    let query = match app.backend {
+        Backend::Sqlite => format!(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND instr(payload, CAST('{email}' AS BLOB)) > 0"
+        ),
+        Backend::Postgres => format!(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND position(convert_to('{email}', 'UTF8') in payload) > 0"
+        ),
+    };
+    app.count(&query).await
+}
+
+async fn the_double_opt_in_mail_is_committed_with_the_form_and_still_sent_after_a_restart(
+    mut app: TestApp,
+) {
+    // As if the process died right after the commit, before any mail could leave.
+    app.stop_mail_worker().await;
+    let form = open(&app, &app.client, "/f/newsletter?lang=en").await;
+    let body = filled(&form, "jeanne@example.org", &["newsletter"]);
+    let response = post(&app, &app.client, "/f/newsletter", &body).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let thanks = open(&app, &app.client, &location).await;
+    assert!(thanks.text(".alert--info").contains("Check your inbox"));
+
+    // The mail is a row of the outbox, committed with the submission and its pending
+    // consent, sealed with the person's key: the address cannot be read in it.
+    let waiting = "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND topic = 'form.confirmation' AND subject_id IS NOT NULL AND delivered_at IS NULL AND length(payload) > 0";
+    assert_eq!(submissions(&app).await, 1);
+    assert_eq!(ledger_length(&app).await, 1);
+    assert_eq!(app.count(waiting).await, 1);
+    assert_eq!(mail_rows_with_in_clear(&app, "jeanne@example.org").await, 0);
+    assert!(app.outbox_mails().is_empty(), "nothing sent yet");
+    // The row stands or falls with the submission: the same form sent again is refused and
+    // queues no second mail.
+    let again = post(&app, &app.client, "/f/newsletter", &body).await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count(waiting).await, 1);
+
+    // A new process on the same store sends it, once.
+    let app = app.restart().await;
+    let mails = app.wait_for_mails_to("jeanne@example.org", 1).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].subject.contains("Confirm your subscription"),
+        "{}",
+        mails[0].subject
+    );
+    let sent = "SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND delivered_at IS NOT NULL AND length(payload) = 0";
+    registre_testkit::eventually(
+        std::time::Duration::from_secs(10),
+        "the mail marked sent and its payload wiped",
+        || async { (app.count(sent).await == 1).then_some(()) },
+    )
+    .await;
+    assert_eq!(app.count(waiting).await, 0);
+    assert_eq!(app.mails_to("jeanne@example.org").len(), 1, "sent once");
+
+    // Its link still confirms the consent it was written for.
+    let confirm = mail_link(&app.outbox_mails()[0], "/f/confirm");
+    let page = open(&app, &app.client, &confirm).await;
+    let token = page.attr("form input[name=token]", "value");
+    let done = post(
+        &app,
+        &app.client,
+        "/f/confirm",
+        &[("token".to_string(), token)],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let consents = consents_of(&app, "jeanne@example.org").await;
+    assert_eq!(purpose(&consents, "newsletter")["state"], "granted");
+}
+
 async fn unconfirmed_grants_expire_after_seven_days(app: TestApp) {
     send_form(
         &app,
@@ -906,7 +982,7 @@ async fn unconfirmed_grants_expire_after_seven_days(app: TestApp) {
         (check["allowed"].clone(), check["state"].clone()),
         (json!(false), json!("expired"))
     );
-    let confirm = mail_link(&app.outbox_mails()[0], "/f/confirm");
+    let confirm = mail_link(&app.wait_for_outbox_mails(1).await[0], "/f/confirm");
     let page = open(&app, &app.client, &confirm).await;
     assert_eq!(page.status, StatusCode::GONE);
     assert!(
@@ -924,7 +1000,7 @@ async fn the_one_click_link_of_an_email_withdraws_without_signing_in(app: TestAp
         &["newsletter", "promotional_offers"],
     )
     .await;
-    let mail = app.outbox_mails().remove(0);
+    let mail = app.wait_for_outbox_mails(1).await.remove(0);
     let confirm = mail_link(&mail, "/f/confirm");
     let token = confirm.split("token=").nth(1).unwrap().to_string();
     post(

@@ -465,7 +465,7 @@ async fn an_unknown_or_forged_receipt_token_is_a_404(app: TestApp) {
 async fn the_double_opt_in_mail_and_its_confirmation_page_link_the_receipts(app: TestApp) {
     let page = thanks(&app, "newsletter", "jeanne@example.org", &["newsletter"]).await;
     assert_eq!(page.hrefs(".receipts a").len(), 1, "the request's receipt");
-    let mails = app.mails_to("jeanne@example.org");
+    let mails = app.wait_for_mails_to("jeanne@example.org", 1).await;
     assert_eq!(mails.len(), 1);
     let receipt = link_in(&mails[0].body, "/r/").expect("the mail links the receipt");
     let path = receipt.trim_start_matches(&app.url).to_string();

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use registre_app::forms::{FormPost, FormReceipt, FormRefusal};
+use registre_app::forms::{ConfirmationMail, FormPost, FormReceipt, FormRefusal};
 use registre_app::tokens::TokenProblem;
 use registre_app::{App, AppError, NoticeView};
 use registre_domain::organisation::Organisation;
@@ -435,20 +435,16 @@ pub async fn submit(
         consents: posted.consents.clone(),
         language: t.language,
     };
-    match app.submit_form(post).await {
+    let write_confirmation = |notice: &NoticeView, confirmation: &ConfirmationMail| {
+        mail::confirmation_mail(app, notice, confirmation)
+    };
+    match app.submit_form(post, &write_confirmation).await {
         Ok(submitted) => {
-            let confirmation_sent = match submitted.confirmation {
-                Some(confirmation) => match served.as_ref() {
-                    Some(notice) => mail::send_confirmation(app, notice, confirmation).await,
-                    None => false,
-                },
-                None => false,
-            };
             let receipt = FormReceipt {
                 touchpoint: submitted.touchpoint,
                 granted: submitted.granted,
                 pending: submitted.pending,
-                confirmation_sent,
+                confirmation_sent: submitted.confirmation_queued,
                 language: t.language,
                 events: submitted.events,
             };

@@ -33,13 +33,14 @@ struct ConfirmHtml<'a> {
     receipt_urls: &'a [String],
 }
 
-/// Sends the confirmation email of a double opt-in form; `false` (logged) when it could
-/// not go out, so the confirmation page can say so.
-pub async fn send_confirmation(
+/// Writes the confirmation email of a double opt-in form (the app commits it to the outbox
+/// with the submission); `None` (logged) when it cannot be rendered, so the confirmation
+/// page can say no mail is coming.
+pub fn confirmation_mail(
     app: &App,
     notice: &NoticeView,
-    confirmation: ConfirmationMail,
-) -> bool {
+    confirmation: &ConfirmationMail,
+) -> Option<Mail> {
     let t = i18n::messages(confirmation.language);
     let content = &notice.content;
     let organisation = content.controller.name.as_str();
@@ -91,21 +92,14 @@ pub async fn send_confirmation(
     .render();
     let (Ok(text), Ok(html)) = (text, html) else {
         tracing::error!("the confirmation email could not be rendered");
-        return false;
+        return None;
     };
-    let mail = Mail {
+    Some(Mail {
         to: confirmation.to.as_str().to_string(),
         subject,
         text,
         language: t.language,
         html: Some(html),
         unsubscribe_url: Some(unsubscribe_url),
-    };
-    match app.send_mail(mail).await {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(%error, "the confirmation email could not be sent");
-            false
-        }
-    }
+    })
 }
